@@ -1,0 +1,48 @@
+# The README's two commands are `make demo` and `make test`; everything else serves them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(abspath collections)
+
+.PHONY: setup test lint unit twin-up twin-down twin-status demo bench clean
+
+setup: $(STAMP)
+
+# Re-installs only when the pins change, so a second `make setup` takes a second.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint
+
+unit: setup
+	$(BIN)/python -m pytest
+
+test: lint unit
+
+twin-up: setup
+	$(BIN)/python -m emulator up
+
+twin-down: setup
+	$(BIN)/python -m emulator down
+
+twin-status: setup
+	$(BIN)/python -m emulator status
+
+demo: setup
+	$(BIN)/python -m demo
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	-$(BIN)/python -m emulator down
+	rm -rf $(VENV) .twin .pytest_cache .ruff_cache build

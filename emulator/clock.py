@@ -1,0 +1,91 @@
+"""One clock for the whole twin, so waits in runbooks, EC2 transitions and monitor schedules can be sped up together.
+
+Virtual time starts at the real time and runs `speed` times faster than the wall clock. A person watching the
+twin uses speed 1 and sees real waits; tests use a large speed so a ten-minute wait passes in well under a second.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """What every part of the twin needs from time."""
+
+    def now(self) -> float:
+        """Virtual seconds since the epoch."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Block for `seconds` of virtual time."""
+        ...
+
+
+class ScaledClock:
+    """Virtual time = the moment it was rebased + real time elapsed since then x speed, plus any jumps."""
+
+    def __init__(self, speed: float = 1.0, start: float | None = None) -> None:
+        if speed <= 0:
+            raise ValueError(f"clock speed must be positive, got {speed!r}")
+        self._lock = threading.Lock()
+        self._speed = float(speed)
+        self._virtual_origin = time.time() if start is None else float(start)
+        self._real_origin = time.monotonic()
+        # Sleepers wake early when the clock is sped up or jumps ahead.
+        self._changed = threading.Condition(self._lock)
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def now(self) -> float:
+        with self._lock:
+            return self._now_locked()
+
+    def _now_locked(self) -> float:
+        return self._virtual_origin + (time.monotonic() - self._real_origin) * self._speed
+
+    def utcnow(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), tz=UTC)
+
+    def set_speed(self, speed: float) -> None:
+        if speed <= 0:
+            raise ValueError(f"clock speed must be positive, got {speed!r}")
+        with self._lock:
+            self._virtual_origin = self._now_locked()
+            self._real_origin = time.monotonic()
+            self._speed = float(speed)
+            self._changed.notify_all()
+
+    def advance(self, seconds: float) -> None:
+        """Jump virtual time forward; sleepers whose deadline has passed wake at once."""
+        if seconds < 0:
+            raise ValueError(f"the clock only moves forward, got {seconds!r}")
+        with self._lock:
+            self._virtual_origin += seconds
+            self._changed.notify_all()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        with self._lock:
+            deadline = self._now_locked() + seconds
+            while True:
+                remaining_virtual = deadline - self._now_locked()
+                if remaining_virtual <= 0:
+                    return
+                self._changed.wait(timeout=remaining_virtual / self._speed)
+
+    def wait_for(self, event: threading.Event, seconds: float) -> bool:
+        """Wait for `event` at most `seconds` of virtual time; True if it was set."""
+        deadline = self.now() + seconds
+        while not event.is_set():
+            remaining_virtual = deadline - self.now()
+            if remaining_virtual <= 0:
+                return event.is_set()
+            # Poll in short real slices so a speed change or a jump is noticed promptly.
+            event.wait(timeout=min(remaining_virtual / self._speed, 0.05))
+        return True
