@@ -98,13 +98,13 @@ def up(settings: TwinSettings) -> int:
     directory = state_dir()
     directory.mkdir(parents=True, exist_ok=True)
     pid_file = directory / "twin.pid"
-    if pid_file.exists() and _pid_alive(int(pid_file.read_text())):
-        if is_healthy(settings.aws_url) and is_healthy(settings.sumo_url):
-            print(f"twin already up: AWS {settings.aws_url}, Sumo Logic {settings.sumo_url}/api")
-            return 0
+    already_running = pid_file.exists() and _pid_alive(int(pid_file.read_text()))
+    if already_running and is_healthy(settings.aws_url) and is_healthy(settings.sumo_url):
+        print(f"twin already up: AWS {settings.aws_url}, Sumo Logic {settings.sumo_url}/api")
+        return 0
     for url in (settings.aws_url, settings.sumo_url):
         if is_healthy(url):
-            print(f"something already answers at {url}; stop it or choose other ports (TWIN_AWS_PORT, TWIN_SUMO_PORT)")
+            print(f"something already answers at {url}; stop it or set TWIN_AWS_PORT / TWIN_SUMO_PORT")
             return 1
     log_path = directory / "twin.log"
     with log_path.open("ab") as log:

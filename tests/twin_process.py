@@ -66,7 +66,7 @@ class RunningTwin:
             )
         else:
             request = urllib.request.Request(f"{self.aws_url}/_twin/clock")
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback URL)
+        with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
     @contextlib.contextmanager
@@ -84,7 +84,7 @@ class RunningTwin:
 
 def _healthy(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/_twin/health", timeout=1) as response:  # noqa: S310
+        with urllib.request.urlopen(f"{url}/_twin/health", timeout=1) as response:
             return response.status == 200
     except OSError:
         return False
