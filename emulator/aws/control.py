@@ -1,0 +1,134 @@
+"""The twin's own control API under /_twin/: health, the shared clock, injected faults and EC2 timings/health."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from moto.backends import get_backend
+from moto.ec2.exceptions import InvalidInstanceIdError
+
+from emulator.aws.ec2_lifecycle import Ec2Lifecycle, InvalidTiming
+from emulator.aws.faults import FaultRegistry, FaultSpecError, parse_fault
+from emulator.clock import ScaledClock
+
+Reply = tuple[int, list[tuple[str, str]], bytes]
+_INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
+_MAX_BODY = 64 * 1024
+
+
+class BadRequest(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _reply(status: int, payload: Any) -> Reply:
+    return status, [("Content-Type", "application/json")], json.dumps(payload).encode()
+
+
+def _error(status: int, field: str, message: str) -> Reply:
+    return _reply(status, {"error": message, "field": field})
+
+
+class ControlApi:
+    """Routes /_twin/* requests; every bad input is a 400 that names the field."""
+
+    def __init__(
+        self, clock: ScaledClock, faults: FaultRegistry, ec2: Ec2Lifecycle, account_id: str, region: str
+    ) -> None:
+        self._clock = clock
+        self._faults = faults
+        self._ec2 = ec2
+        self._account_id = account_id
+        self._region = region
+        self._routes: dict[tuple[str, str], Callable[[Any], Reply]] = {
+            ("GET", "/_twin/health"): lambda _body: _reply(200, {"status": "ok"}),
+            ("GET", "/_twin/clock"): lambda _body: self._clock_reading(),
+            ("POST", "/_twin/clock"): self._change_clock,
+            ("GET", "/_twin/faults"): lambda _body: _reply(200, {"faults": self._faults.list()}),
+            ("POST", "/_twin/faults"): self._add_fault,
+            ("DELETE", "/_twin/faults"): lambda _body: _reply(200, {"cleared": self._faults.clear()}),
+            ("GET", "/_twin/ec2/timings"): lambda _body: _reply(200, self._ec2.timings.as_dict()),
+            ("POST", "/_twin/ec2/timings"): self._set_timings,
+            ("POST", "/_twin/ec2/instance-health"): self._set_instance_health,
+        }
+
+    def answer(self, method: str, path: str, environ: dict[str, Any]) -> Reply:
+        path = path.rstrip("/") or "/"
+        handler = self._routes.get((method, path))
+        if handler is None:
+            allowed = sorted(route_method for route_method, route_path in self._routes if route_path == path)
+            if allowed:
+                return _error(405, "method", f"{method} is not allowed on {path}; use {', '.join(allowed)}")
+            return _error(404, "path", f"no twin control endpoint at {path}")
+        try:
+            body = self._json_body(environ) if method == "POST" else None
+            return handler(body)
+        except BadRequest as error:
+            return _error(400, error.field, str(error))
+
+    @staticmethod
+    def _json_body(environ: dict[str, Any]) -> Any:
+        raw_length = environ.get("CONTENT_LENGTH") or "0"
+        if not raw_length.isdigit() or int(raw_length) > _MAX_BODY:
+            raise BadRequest("body", f"expected a JSON body of at most {_MAX_BODY} bytes, got length {raw_length!r}")
+        raw = environ["wsgi.input"].read(int(raw_length))
+        try:
+            return json.loads(raw or b"{}")
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise BadRequest("body", f"expected a JSON object: {error}") from None
+
+    def _clock_reading(self) -> Reply:
+        return _reply(200, {"now": self._clock.now(), "speed": self._clock.speed})
+
+    def _change_clock(self, body: Any) -> Reply:
+        if not isinstance(body, dict) or not ({"speed", "advance_seconds"} & set(body)):
+            raise BadRequest("body", f"expected a JSON object with 'speed' and/or 'advance_seconds', got {body!r:.80}")
+        unknown = sorted(set(body) - {"speed", "advance_seconds"})
+        if unknown:
+            raise BadRequest(unknown[0], f"unknown field {unknown[0]!r}; expected 'speed' or 'advance_seconds'")
+        speed, advance = body.get("speed"), body.get("advance_seconds")
+        if speed is not None and (not _is_number(speed) or speed <= 0 or speed > 1_000_000):
+            raise BadRequest("speed", f"speed must be a number above 0 and at most 1000000, got {speed!r}")
+        if advance is not None and (not _is_number(advance) or advance < 0 or advance > 366 * 86_400):
+            raise BadRequest("advance_seconds", f"advance_seconds must be from 0 to one year, got {advance!r}")
+        if speed is not None:
+            self._clock.set_speed(float(speed))
+        if advance is not None:
+            self._clock.advance(float(advance))
+        return self._clock_reading()
+
+    def _add_fault(self, body: Any) -> Reply:
+        try:
+            fault = self._faults.add(parse_fault(body))
+        except FaultSpecError as error:
+            raise BadRequest(error.field, str(error)) from None
+        return _reply(200, {"fault_id": fault.fault_id})
+
+    def _set_timings(self, body: Any) -> Reply:
+        try:
+            return _reply(200, self._ec2.set_timings(body).as_dict())
+        except InvalidTiming as error:
+            raise BadRequest(error.field, str(error)) from None
+
+    def _set_instance_health(self, body: Any) -> Reply:
+        if not isinstance(body, dict):
+            raise BadRequest("body", f"expected a JSON object with instance_id and status, got {body!r:.80}")
+        instance_id, status = body.get("instance_id"), body.get("status")
+        if not isinstance(instance_id, str) or not _INSTANCE_ID.match(instance_id):
+            raise BadRequest("instance_id", f"instance_id must look like i-0123456789abcdef0, got {instance_id!r}")
+        if status not in {"impaired", "ok"}:
+            raise BadRequest("status", f"status must be 'impaired' or 'ok', got {status!r}")
+        try:
+            instance = get_backend("ec2")[self._account_id][self._region].get_instance(instance_id)
+        except InvalidInstanceIdError:
+            return _error(404, "instance_id", f"no instance {instance_id} in {self._region}")
+        self._ec2.set_health(instance, impaired=status == "impaired")
+        return _reply(200, {"instance_id": instance_id, "status": status})
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -1,0 +1,116 @@
+"""The AWS twin on one port: moto's server app for every service it has, behind a front that adds what it lacks.
+
+Order of a request through the front: /_twin/ control API; an injected fault, if one matches; the SSM Automation
+APIs (answered by emulator.automation's engine); Automation document validation before CreateDocument/UpdateDocument;
+a JSON-syntax check for JSON-protocol services; then moto, with EC2 realism patched into its models.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+from emulator.automation.errors import AutomationError
+from emulator.aws import ec2_lifecycle
+from emulator.aws.automation_front import AutomationFront, parse_json_object
+from emulator.aws.clients import TwinClientFactory
+from emulator.aws.control import ControlApi
+from emulator.aws.documents import MotoDocumentSource
+from emulator.aws.ec2_lifecycle import Ec2Lifecycle
+from emulator.aws.faults import FaultRegistry
+from emulator.aws.wire import JSON_STYLE, StartResponse, error_response, json_error, read_request, respond
+from emulator.clock import ScaledClock
+from emulator.service import TwinSettings
+
+log = logging.getLogger(__name__)
+
+# (clock, client_factory, document_source, account_id, region, script_environment) -> engine
+EngineFactory = Callable[..., Any]
+
+
+def _default_engine_factory(*args: Any) -> Any:
+    from emulator.automation import AutomationService
+
+    return AutomationService(*args)
+
+
+class AwsTwin:
+    """The AWS service of the twin (a TwinService): one WSGI app plus the automation engine's lifetime."""
+
+    def __init__(
+        self, clock: ScaledClock, settings: TwinSettings, engine_factory: EngineFactory = _default_engine_factory
+    ) -> None:
+        self.clock = clock
+        self.settings = settings
+        self.faults = FaultRegistry()
+        self.ec2 = Ec2Lifecycle(clock)
+        self.documents = MotoDocumentSource(settings.account_id, settings.region)
+        self.clients = TwinClientFactory(settings.aws_url, settings.region)
+        self._engine_factory = engine_factory
+        self._engine: Any = None
+        self._engine_lock = threading.Lock()
+        self._moto = DomainDispatcherApplication(create_backend_app)
+        self._control = ControlApi(clock, self.faults, self.ec2, settings.account_id, settings.region)
+        self._automation = AutomationFront(self.engine, self.documents)
+        # Patched in at once, not in start(): the HTTP server may take requests before start() is called.
+        ec2_lifecycle.activate(self.ec2)
+
+    def engine(self) -> Any:
+        """The automation engine, built on first use (it is only needed once someone runs automation)."""
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = self._engine_factory(
+                    self.clock,
+                    self.clients,
+                    self.documents,
+                    self.settings.account_id,
+                    self.settings.region,
+                    self.clients.script_environment(),
+                )
+            return self._engine
+
+    def start(self) -> None:
+        """Nothing runs in the background: EC2 state follows the clock lazily and executions own their threads."""
+
+    def stop(self) -> None:
+        engine = self._engine
+        for name in ("stop", "shutdown", "close"):
+            closer = getattr(engine, name, None)
+            if callable(closer):
+                closer()
+                break
+        ec2_lifecycle.activate(None)
+
+    def wsgi_app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        if path.startswith("/_twin/") or path == "/_twin":
+            return respond(start_response, self._control.answer(environ.get("REQUEST_METHOD", "GET"), path, environ))
+        request = read_request(environ)
+        fault = self.faults.take(request.service, request.operation)
+        if fault is not None:
+            return respond(start_response, error_response(request, fault.error_code, fault.message, fault.http_status))
+        if self._automation.handles(request):
+            return respond(start_response, self._automation.answer(request))
+        rejected = self._automation.vet_document_write(request)
+        if rejected is not None:
+            return respond(start_response, rejected)
+        if request.style == JSON_STYLE:
+            try:
+                parse_json_object(request.body)
+            except AutomationError as error:
+                return respond(start_response, json_error(error.code, error.message, error.status))
+        try:
+            return self._moto(environ, start_response)
+        except Exception as error:
+            # moto raises on what it has not implemented; answer like AWS would rather than drop the connection.
+            log.exception("moto failed on %s %s (%s)", request.service, request.operation, request.path)
+            reply = error_response(request, "InternalFailure", f"The twin could not handle this request: {error}", 500)
+            return respond(start_response, reply)
+
+
+def create_aws_twin(clock: ScaledClock, settings: TwinSettings) -> AwsTwin:
+    return AwsTwin(clock, settings)
