@@ -1,0 +1,47 @@
+"""Value conversions shared by operators: fields are strings until `num` (or an aggregate) reads them as numbers."""
+
+from __future__ import annotations
+
+import math
+
+Number = int | float
+
+
+def tidy_number(value: float) -> Number:
+    """An integral float as an int (3412.0 -> 3412), so results read like Sumo's rather than like Python's."""
+    if value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def to_number(value: object) -> Number | None:
+    """`value` as a number, or None when it is null, not numeric, or not finite (Sumo's num() yields null there)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return tidy_number(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        text = value.strip()
+        if not text or "_" in text:
+            return None
+        try:
+            parsed = float(text)
+        except ValueError:
+            return None
+        return tidy_number(parsed) if math.isfinite(parsed) else None
+    return None
+
+
+def to_text(value: object) -> str | None:
+    """`value` as the string Sumo would show for it (numbers without a trailing .0), None for null."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(tidy_number(value))
+    return str(value)

@@ -1,0 +1,1 @@
+"""Tests of the Sumo Logic query-language subset and the monitor backtest."""
