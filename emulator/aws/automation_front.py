@@ -35,7 +35,9 @@ DOCUMENT_WRITES = {"CreateDocument", "UpdateDocument"}
 class AutomationEngine(Protocol):
     """What the front needs from emulator.automation's AutomationService."""
 
-    def validate_document(self, content: str, document_format: str) -> Any: ...
+    def validate_document(self, content: str, document_format: str) -> Any:
+        """Raises AutomationError for a document the engine could not run."""
+        ...
 
 
 class DocumentTypes(Protocol):
@@ -108,10 +110,8 @@ class AutomationFront:
             content, document_format = body["Content"], body.get("DocumentFormat") or "JSON"
             if not isinstance(content, str):
                 raise AutomationError("ValidationException", f"Content must be a string, got {type(content).__name__}")
-            problems = self._engine().validate_document(content, document_format)
-            if problems:
-                listed = problems if isinstance(problems, list | tuple) else [problems]
-                raise AutomationError("InvalidDocumentContent", "; ".join(str(problem) for problem in listed))
+            # The engine raises AutomationError(InvalidDocumentContent, why) for a document it could not run.
+            self._engine().validate_document(content, document_format)
         except AutomationError as error:
             return json_error(error.code, error.message, error.status)
         return None

@@ -1,6 +1,7 @@
 """The AWS twin on one port: moto's server app for every service it has, behind a front that adds what it lacks.
 
-Order of a request through the front: /_twin/ control API; an injected fault, if one matches; the SSM Automation
+Order of a request through the front: /_twin/ control API; Lambda Function URLs (emulator.aws.function_urls,
+which runs deployed zips); an injected fault, if one matches; the SSM Automation
 APIs (answered by emulator.automation's engine); Automation document validation before CreateDocument/UpdateDocument;
 a JSON-syntax check for JSON-protocol services; then moto, with EC2 realism patched into its models.
 """
@@ -22,6 +23,7 @@ from emulator.aws.control import ControlApi
 from emulator.aws.documents import MotoDocumentSource
 from emulator.aws.ec2_lifecycle import Ec2Lifecycle
 from emulator.aws.faults import FaultRegistry
+from emulator.aws.function_urls import FunctionUrlHost
 from emulator.aws.wire import JSON_STYLE, StartResponse, error_response, json_error, read_request, respond
 from emulator.clock import ScaledClock
 from emulator.service import TwinSettings
@@ -56,6 +58,7 @@ class AwsTwin:
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._control = ControlApi(clock, self.faults, self.ec2, settings.account_id, settings.region)
         self._automation = AutomationFront(self.engine, self.documents)
+        self._function_urls = FunctionUrlHost(settings, clock)
         # Patched in at once, not in start(): the HTTP server may take requests before start() is called.
         ec2_lifecycle.activate(self.ec2)
 
@@ -77,6 +80,7 @@ class AwsTwin:
         """Nothing runs in the background: EC2 state follows the clock lazily and executions own their threads."""
 
     def stop(self) -> None:
+        self._function_urls.stop()
         engine = self._engine
         for name in ("stop", "shutdown", "close"):
             closer = getattr(engine, name, None)
@@ -89,6 +93,8 @@ class AwsTwin:
         path = environ.get("PATH_INFO", "/")
         if path.startswith("/_twin/") or path == "/_twin":
             return respond(start_response, self._control.answer(environ.get("REQUEST_METHOD", "GET"), path, environ))
+        if self._function_urls.handles(path):
+            return self._function_urls(environ, start_response)
         request = read_request(environ)
         fault = self.faults.take(request.service, request.operation)
         if fault is not None:
