@@ -26,10 +26,11 @@ class FakeEngine:
     def stop_automation_execution(self, request: dict[str, Any]) -> None:
         raise RuntimeError("engine bug")
 
-    def validate_document(self, content: str, document_format: str) -> object:
-        if "aws:nothing" in content:
-            raise AutomationError("InvalidDocumentContent", "step 'a' uses unknown action 'aws:nothing'")
-        return object()
+
+def fake_validate_document(content: str, document_format: str) -> object:
+    if "aws:nothing" in content:
+        raise AutomationError("InvalidDocumentContent", "step 'a' uses unknown action 'aws:nothing'")
+    return object()
 
 
 class FakeDocumentTypes:
@@ -44,7 +45,7 @@ def _request(operation: str, body: Any, raw: bytes | None = None) -> AwsRequest:
 
 def _front() -> tuple[AutomationFront, FakeEngine]:
     engine = FakeEngine()
-    return AutomationFront(lambda: engine, FakeDocumentTypes()), engine
+    return AutomationFront(lambda: engine, fake_validate_document, FakeDocumentTypes()), engine
 
 
 def _decoded(reply: tuple[int, list[tuple[str, str]], bytes]) -> tuple[int, dict[str, str], Any]:

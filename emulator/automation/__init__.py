@@ -1,0 +1,20 @@
+"""SSM Automation engine: runs schema 0.3 runbooks as AWS does, usable as a library without any server.
+
+`AutomationService` exposes one method per SSM Automation API (StartAutomationExecution, GetAutomationExecution, ...);
+an HTTP front only translates the wire protocol.
+"""
+
+from emulator.automation.document import AutomationDocument, StepDefinition, validate_document
+from emulator.automation.document_source import DocumentSource, InMemoryDocumentSource
+from emulator.automation.errors import AutomationError
+from emulator.automation.service import AutomationService
+
+__all__ = [
+    "AutomationDocument",
+    "AutomationError",
+    "AutomationService",
+    "DocumentSource",
+    "InMemoryDocumentSource",
+    "StepDefinition",
+    "validate_document",
+]

@@ -1,0 +1,1 @@
+"""Tests of the local twins (AWS, SSM Automation, Sumo Logic)."""
