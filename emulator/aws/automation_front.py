@@ -32,14 +32,6 @@ AUTOMATION_OPERATIONS = {
 DOCUMENT_WRITES = {"CreateDocument", "UpdateDocument"}
 
 
-class AutomationEngine(Protocol):
-    """What the front needs from emulator.automation's AutomationService."""
-
-    def validate_document(self, content: str, document_format: str) -> Any:
-        """Raises AutomationError for a document the engine could not run."""
-        ...
-
-
 class DocumentTypes(Protocol):
     def document_type(self, name: str) -> str | None: ...
 
@@ -77,9 +69,16 @@ def check_required(operation: str, request: dict[str, Any]) -> None:
 class AutomationFront:
     """Answers the six automation APIs from the engine and vets Automation documents before moto stores them."""
 
-    def __init__(self, engine: Callable[[], Any], document_types: DocumentTypes) -> None:
-        # A callable, so the engine can be built lazily (it imports boto3 and starts threads).
+    def __init__(
+        self,
+        engine: Callable[[], Any],
+        validate_document: Callable[[str, str], Any],
+        document_types: DocumentTypes,
+    ) -> None:
+        # A callable, so the engine is built on first use only.
         self._engine = engine
+        # Raises AutomationError(InvalidDocumentContent, why) for a document the engine could not run.
+        self._validate_document = validate_document
         self._document_types = document_types
 
     def handles(self, request: AwsRequest) -> bool:
@@ -110,8 +109,7 @@ class AutomationFront:
             content, document_format = body["Content"], body.get("DocumentFormat") or "JSON"
             if not isinstance(content, str):
                 raise AutomationError("ValidationException", f"Content must be a string, got {type(content).__name__}")
-            # The engine raises AutomationError(InvalidDocumentContent, why) for a document it could not run.
-            self._engine().validate_document(content, document_format)
+            self._validate_document(content, document_format)
         except AutomationError as error:
             return json_error(error.code, error.message, error.status)
         return None

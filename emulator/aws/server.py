@@ -15,7 +15,7 @@ from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from emulator.automation.errors import AutomationError
+from emulator.automation import AutomationError, validate_document
 from emulator.aws import ec2_lifecycle
 from emulator.aws.automation_front import AutomationFront, parse_json_object
 from emulator.aws.clients import TwinClientFactory
@@ -57,7 +57,7 @@ class AwsTwin:
         self._engine_lock = threading.Lock()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._control = ControlApi(clock, self.faults, self.ec2, settings.account_id, settings.region)
-        self._automation = AutomationFront(self.engine, self.documents)
+        self._automation = AutomationFront(self.engine, validate_document, self.documents)
         self._function_urls = FunctionUrlHost(settings, clock)
         # Patched in at once, not in start(): the HTTP server may take requests before start() is called.
         ec2_lifecycle.activate(self.ec2)
