@@ -1,0 +1,58 @@
+"""Build and send the StartAutomationExecution request for one alert and one target."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from .config import Settings
+from .payload import Alert
+from .targets import Target
+
+# Fixed namespace: the same alert and target give the same ClientToken in every container and every deployment.
+_CLIENT_TOKEN_NAMESPACE = uuid.UUID("6f0c6d3e-2f59-5b8e-9a57-5d1c4b0e7a21")
+_MAX_PARAMETER_VALUE = 512
+
+
+def client_token(alert_key: str, target_label: str) -> str:
+    """A UUID derived from the alert and the target, so SSM itself refuses to start the same execution twice."""
+    return str(uuid.uuid5(_CLIENT_TOKEN_NAMESPACE, f"{alert_key}|{target_label}"))
+
+
+def reason_for(alert: Alert) -> str:
+    value = f", value {alert.trigger_value}" if alert.trigger_value else ""
+    name = alert.name or alert.monitor_id
+    return f"Sumo Logic monitor '{name}' raised {alert.trigger_type}{value}"[:_MAX_PARAMETER_VALUE]
+
+
+def start_request(settings: Settings, alert: Alert, target: Target) -> dict[str, Any]:
+    """The full keyword arguments of StartAutomationExecution; every parameter value is a list of strings."""
+    parameters = {
+        "TopicArn": [settings.topic_arn],
+        "AutomationAssumeRole": [settings.automation_role_arn],
+        "Reason": [reason_for(alert)],
+        "AlertId": [alert.alert_key[:_MAX_PARAMETER_VALUE]],
+        "DryRun": ["true" if settings.dry_run else "false"],
+    }
+    request: dict[str, Any] = {
+        "DocumentName": settings.document_name,
+        "ClientToken": client_token(alert.alert_key, target.label),
+    }
+    if target.instance_id:
+        request["Parameters"] = {"InstanceId": [target.instance_id], **parameters}
+    else:
+        assert target.tag is not None
+        # One execution for the fleet; SSM fans out one child per instance, one at a time, stopping at the first error.
+        request.update(
+            Parameters=parameters,
+            Targets=[{"Key": f"tag:{target.tag.key}", "Values": [target.tag.value]}],
+            TargetParameterName="InstanceId",
+            MaxConcurrency="1",
+            MaxErrors="0",
+        )
+    return request
+
+
+def start_execution(ssm_client: Any, request: dict[str, Any]) -> str:
+    """Start (or, for a request already sent with this ClientToken, find) the execution; returns its id."""
+    return str(ssm_client.start_automation_execution(**request)["AutomationExecutionId"])

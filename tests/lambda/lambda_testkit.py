@@ -1,0 +1,245 @@
+"""Helpers for the remediation Lambda tests (imported as `lambda_testkit`: `tests.lambda` is not valid Python)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from remediation_webhook import app
+
+from tests.twin_process import REGION, TEST_CREDENTIALS
+
+EVENTS = Path(__file__).resolve().parent / "events"
+
+SECRET = "s3cr3t-webhook-token-for-tests-0123456789"
+STAND_IN_DOCUMENT = {
+    "schemaVersion": "0.3",
+    "description": "Stand-in for the remediation runbook: same parameters, one harmless step.",
+    "assumeRole": "{{ AutomationAssumeRole }}",
+    "parameters": {
+        "InstanceId": {"type": "String", "description": "Instance to remediate."},
+        "TopicArn": {"type": "String", "description": "Where to notify."},
+        "AutomationAssumeRole": {"type": "String", "description": "Role to assume.", "default": ""},
+        "Reason": {"type": "String", "description": "Why."},
+        "AlertId": {"type": "String", "description": "Which alert."},
+        "DryRun": {"type": "String", "description": "true or false.", "default": "false"},
+    },
+    "mainSteps": [
+        {
+            "name": "describeInstance",
+            "action": "aws:executeAwsApi",
+            "isEnd": True,
+            "inputs": {"Service": "ec2", "Api": "DescribeInstances", "InstanceIds": ["{{ InstanceId }}"]},
+        }
+    ],
+}
+
+
+@dataclass
+class AwsEndpoint:
+    """Where the twin's AWS side answers, with boto3 clients and fault injection."""
+
+    url: str
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = boto3.client(
+                service,
+                endpoint_url=self.url,
+                region_name=REGION,
+                config=Config(retries={"mode": "standard", "max_attempts": 2}),
+                **{key.lower(): value for key, value in TEST_CREDENTIALS.items()},
+            )
+        return self._clients[service]
+
+    def inject_fault(self, **spec: Any) -> None:
+        import urllib.request
+
+        request = urllib.request.Request(
+            f"{self.url}/_twin/faults",
+            data=json.dumps(spec).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status in (200, 201)
+
+    def clear_faults(self) -> None:
+        import urllib.request
+
+        request = urllib.request.Request(f"{self.url}/_twin/faults", method="DELETE")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+
+class FakeClock:
+    """The Lambda's wall clock, moved by tests so cooldowns and windows pass without waiting."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Deployment:
+    """One isolated set of resources (table, parameters, topic + queue, runbook) and the function's env for them."""
+
+    aws: AwsEndpoint
+    env: dict[str, str]
+    queue_url: str
+    instance_ids: list[str]
+    clock: FakeClock
+
+    def runtime(self, **overrides: str) -> app.Runtime:
+        """A fresh container: its own clients and caches, reading `env` with `overrides`."""
+        return app.build_runtime({**self.env, **overrides}, clock=self.clock)
+
+    def set_secret(self, value: str) -> None:
+        self.aws.client("ssm").put_parameter(
+            Name=self.env["REMEDIATION_SECRET_PARAMETER"], Value=value, Type="SecureString", Overwrite=True
+        )
+
+    def set_switch(self, value: str) -> None:
+        self.aws.client("ssm").put_parameter(
+            Name=self.env["REMEDIATION_SWITCH_PARAMETER"], Value=value, Type="String", Overwrite=True
+        )
+
+    def executions(self) -> list[dict[str, Any]]:
+        """Every execution of this deployment's runbook, with its parameters and targets."""
+        ssm = self.aws.client("ssm")
+        found = []
+        paginator_args: dict[str, Any] = {
+            "Filters": [{"Key": "DocumentNamePrefix", "Values": [self.env["REMEDIATION_DOCUMENT_NAME"]]}]
+        }
+        while True:
+            page = ssm.describe_automation_executions(**paginator_args)
+            for summary in page.get("AutomationExecutionMetadataList", []):
+                if summary.get("DocumentName") != self.env["REMEDIATION_DOCUMENT_NAME"]:
+                    continue
+                if summary.get("ParentAutomationExecutionId"):
+                    continue
+                execution_id = summary["AutomationExecutionId"]
+                found.append(ssm.get_automation_execution(AutomationExecutionId=execution_id)["AutomationExecution"])
+            if not page.get("NextToken"):
+                return found
+            paginator_args["NextToken"] = page["NextToken"]
+
+    def messages(self) -> list[dict[str, Any]]:
+        """Every SNS message the topic delivered so far (raw delivery to an SQS queue), drained."""
+        sqs = self.aws.client("sqs")
+        drained = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            if not batch.get("Messages"):
+                return drained
+            for message in batch["Messages"]:
+                drained.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def create_deployment(aws: AwsEndpoint, instance_count: int = 1, tag: tuple[str, str] | None = None) -> Deployment:
+    suffix = uuid.uuid4().hex[:10]
+    ec2, ssm, sns, sqs, dynamodb = (aws.client(name) for name in ("ec2", "ssm", "sns", "sqs", "dynamodb"))
+    image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    tags = [{"ResourceType": "instance", "Tags": [{"Key": tag[0], "Value": tag[1]}]}] if tag else []
+    reservation = ec2.run_instances(
+        ImageId=image_id,
+        MinCount=instance_count,
+        MaxCount=instance_count,
+        InstanceType="t3.micro",
+        TagSpecifications=tags,
+    )
+    instance_ids = sorted(instance["InstanceId"] for instance in reservation["Instances"])
+    table = f"remediation-state-{suffix}"
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+    )
+    topic_arn = sns.create_topic(Name=f"remediation-{suffix}")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=f"remediation-{suffix}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    document_name = f"Remediate-StandIn-{suffix}"
+    ssm.create_document(
+        Name=document_name, DocumentType="Automation", DocumentFormat="JSON", Content=json.dumps(STAND_IN_DOCUMENT)
+    )
+    secret_name, switch_name = f"/remediation/{suffix}/webhook-secret", f"/remediation/{suffix}/switch"
+    ssm.put_parameter(Name=secret_name, Value=SECRET, Type="SecureString")
+    ssm.put_parameter(Name=switch_name, Value="enabled", Type="String")
+    env = {
+        "REMEDIATION_SECRET_PARAMETER": secret_name,
+        "REMEDIATION_SWITCH_PARAMETER": switch_name,
+        "REMEDIATION_STATE_TABLE": table,
+        "REMEDIATION_DOCUMENT_NAME": document_name,
+        "REMEDIATION_TOPIC_ARN": topic_arn,
+        "REMEDIATION_AUTOMATION_ROLE_ARN": "arn:aws:iam::123456789012:role/remediation-automation",
+    }
+    if tag:
+        env["REMEDIATION_TARGET_TAG"] = f"{tag[0]}={tag[1]}"
+    else:
+        env["REMEDIATION_TARGET_INSTANCE_IDS"] = ",".join(instance_ids)
+    return Deployment(aws, env, queue_url, instance_ids, FakeClock())
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+def alert_event(
+    secret: str | None = SECRET, headers: dict[str, str] | None = None, **payload_changes: Any
+) -> dict[str, Any]:
+    """The recorded Critical alert event with the payload fields changed and the given bearer secret."""
+    event = load_event("critical_alert.json")
+    payload = json.loads(event["body"])
+    payload.update(payload_changes)
+    payload = {key: value for key, value in payload.items() if value is not None}
+    event["body"] = json.dumps(payload)
+    event["headers"] = dict(event["headers"])
+    if secret is None:
+        event["headers"].pop("authorization", None)
+    else:
+        event["headers"]["authorization"] = f"Bearer {secret}"
+    event["headers"].update(headers or {})
+    return event
+
+
+def response_body(response: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(response["body"])
+
+
+class LogCapture(logging.Handler):
+    """Keeps every formatted line the function's logger writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self._lock_lines = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        with self._lock_lines:
+            self.lines.append(line)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.lines]
+
+    def decisions(self, name: str) -> list[dict[str, Any]]:
+        return [record for record in self.records() if record.get("decision") == name]
