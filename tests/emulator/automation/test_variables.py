@@ -1,0 +1,62 @@
+"""Variables keep their type when they are the whole value, and render as text inside a larger string."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from emulator.automation.variables import UnresolvedVariableError, VariableScope, substitute
+
+MOMENT = datetime(2026, 11, 27, 10, 5, 9, tzinfo=UTC).timestamp()
+
+
+@pytest.fixture
+def scope() -> VariableScope:
+    return VariableScope(
+        parameters={
+            "InstanceIds": ["i-1", "i-2"],
+            "DryRun": False,
+            "Count": 3,
+            "Tags": [{"Key": "a", "Value": "b"}],
+            "Name": "web",
+        },
+        execution_id="exec-1",
+        account_id="123456789012",
+        region="eu-west-1",
+        now=MOMENT,
+        step_outputs={"getState": {"State": "running", "Ids": ["i-1"]}},
+    )
+
+
+def test_a_whole_value_variable_keeps_its_type(scope: VariableScope):
+    assert substitute("{{ InstanceIds }}", scope) == ["i-1", "i-2"]
+    assert substitute("{{DryRun}}", scope) is False
+    assert substitute("{{ Count }}", scope) == 3
+    assert substitute("{{ Tags }}", scope) == [{"Key": "a", "Value": "b"}]
+    assert substitute("{{ getState.Ids }}", scope) == ["i-1"]
+
+
+def test_variables_inside_text_are_rendered_as_text_and_json(scope: VariableScope):
+    assert substitute("ids={{ InstanceIds }} dry={{ DryRun }} n={{Count}}", scope) == 'ids=["i-1", "i-2"] dry=false n=3'
+    assert substitute("state is {{ getState.State }}", scope) == "state is running"
+
+
+def test_nested_maps_and_lists_are_substituted_recursively(scope: VariableScope):
+    value = {"Filters": [{"Name": "tag:Name", "Values": ["{{ Name }}"]}], "Ids": "{{ InstanceIds }}"}
+
+    assert substitute(value, scope) == {"Filters": [{"Name": "tag:Name", "Values": ["web"]}], "Ids": ["i-1", "i-2"]}
+
+
+def test_system_variables_resolve(scope: VariableScope):
+    assert substitute("{{ automation:EXECUTION_ID }}", scope) == "exec-1"
+    assert substitute("{{global:ACCOUNT_ID}}/{{ global:REGION }}/{{ global:AWS_PARTITION }}", scope) == (
+        "123456789012/eu-west-1/aws"
+    )
+    assert substitute("{{ global:DATE }} {{ global:DATE_TIME }}", scope) == "2026-11-27 2026-11-27_10.05.09"
+
+
+def test_an_output_of_a_step_that_did_not_run_stays_literal_unless_strict(scope: VariableScope):
+    assert substitute("state: {{ reboot.State }}", scope) == "state: {{ reboot.State }}"
+    with pytest.raises(UnresolvedVariableError):
+        substitute("{{ reboot.State }}", scope, strict=True)
