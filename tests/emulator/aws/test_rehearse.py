@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -81,7 +82,7 @@ def test_rehearsing_again_publishes_a_new_default_version(aws, tmp_path):
 
 def test_failed_rehearsal_shows_the_failure_and_exits_one(aws, tmp_path):
     runbook = tmp_path / "failing.json"
-    runbook.write_text(yaml.safe_dump(FAILING_RUNBOOK))
+    runbook.write_text(json.dumps(FAILING_RUNBOOK))
 
     result = _rehearse(str(runbook), "--document-name", "failing-rehearsal", "--endpoint", aws.aws_url)
 
