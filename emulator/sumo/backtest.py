@@ -1,0 +1,611 @@
+"""Replay a Logs monitor over a log file minute by minute: when it would have fired and resolved, and how many
+remediations a cooldown and an attempt cap would have let through.
+
+    python -m emulator.sumo.backtest --log access.log --query '...' --threshold 5 --threshold-type GreaterThan \\
+        --time-range -10m --field slow_calls --source-category prod/api --cooldown-seconds 900 --max-attempts 3
+    python -m emulator.sumo.backtest --log access.log --inventory inventory/local/group_vars/all [--json]
+
+Timestamps: a line starting with `{` is JSON and its "ts", "timestamp" or "@timestamp" key is used (ISO 8601
+text, or epoch seconds/milliseconds as a number); otherwise a leading ISO 8601 token (`2026-11-27T10:00:00Z`); otherwise
+the first combined-log field `[27/Nov/2026:10:00:00 +0000]`. ISO times without an offset are UTC. Lines without a
+timestamp are skipped and counted.
+
+Monitor model (as the Sumo twin evaluates it): every minute T, the query runs over messages with time in
+[T - timeRange, T). Without `field` the value is the number of result rows; with `field` each row's value is compared
+and one matching row is enough (Sumo's row-wise rule). Critical fires when the condition starts to hold and resolves
+(ResolvedCritical) when it no longer does. MissingData fires when no message matched the search scope within the
+missing-data time range and resolves when one does. Evaluation runs from the minute after the first line to the
+minute after the last line. Each minute is summarized once and windows combine the minute summaries.
+
+Remediation guard: each Critical or MissingData firing is one request. A request within the cooldown after the last
+allowed one is suppressed; otherwise, when the allowed requests within the attempt window already reach the cap, it
+is refused, and the first refusal since the last allowed request escalates; otherwise it is allowed.
+
+Inventory (`--inventory FILE_OR_group_vars_DIR`, YAML; command-line flags win): sumo_monitor_query,
+sumo_monitor_threshold, sumo_monitor_threshold_type, sumo_monitor_time_range, sumo_monitor_trigger_field,
+sumo_monitor_missing_data_time_range, sumo_source_category, remediation_cooldown_seconds, remediation_max_attempts,
+remediation_attempt_window_seconds. Values may use `{{ other_variable }}` from the same inventory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from emulator.sumo.query import CompiledQuery, LogRecord, QueryError, Summary, compile_query
+from emulator.sumo.query.values import to_number
+
+MINUTE_MS = 60_000
+THRESHOLD_TYPES = ("GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual")
+_COMPARE = {
+    "GreaterThan": lambda value, threshold: value > threshold,
+    "GreaterThanOrEqual": lambda value, threshold: value >= threshold,
+    "LessThan": lambda value, threshold: value < threshold,
+    "LessThanOrEqual": lambda value, threshold: value <= threshold,
+}
+_DURATION = re.compile(r"^-?(?:\d+[smhd])+$")
+_DURATION_PART = re.compile(r"(\d+)([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_MONTHS = {name: number for number, name in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}  # fmt: skip
+_COMBINED_TIME = re.compile(r"(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})")
+_JSON_TIME_KEYS = ("ts", "timestamp", "@timestamp")
+_DURATION_FLAGS = ("--time-range", "--missing-data-time-range")
+
+INVENTORY_KEYS = {
+    "query": "sumo_monitor_query",
+    "threshold": "sumo_monitor_threshold",
+    "threshold_type": "sumo_monitor_threshold_type",
+    "time_range": "sumo_monitor_time_range",
+    "field": "sumo_monitor_trigger_field",
+    "missing_data_time_range": "sumo_monitor_missing_data_time_range",
+    "source_category": "sumo_source_category",
+    "cooldown_seconds": "remediation_cooldown_seconds",
+    "max_attempts": "remediation_max_attempts",
+    "window_seconds": "remediation_attempt_window_seconds",
+}
+
+
+class BacktestError(ValueError):
+    """Settings or input the backtest cannot work with; the message names the value and what was expected."""
+
+
+def duration_seconds(text: object, what: str) -> int:
+    """Seconds in "-10m", "1h", "23h60m" (the sign is ignored); whole minutes only, as monitors run each minute."""
+    if not isinstance(text, str) or not _DURATION.match(text):
+        raise BacktestError(f"{what} must be a duration like -10m, 15m or 1h, got {text!r}")
+    seconds = sum(int(amount) * _UNIT_SECONDS[unit] for amount, unit in _DURATION_PART.findall(text))
+    if seconds <= 0 or seconds % 60:
+        raise BacktestError(f"{what} must be a positive whole number of minutes, got {text!r}")
+    return seconds
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Timestamps
+
+
+class TimestampReader:
+    """Epoch ms of a log line by the documented rule; caches combined-log times, which repeat within a second."""
+
+    def __init__(self) -> None:
+        self._combined_cache: dict[str, int | None] = {}
+
+    def __call__(self, line: str) -> int | None:
+        if line.startswith("{"):
+            return self._json_time(line)
+        space = line.find(" ")
+        token = line if space < 0 else line[:space]
+        if len(token) >= 10 and token[4:5] == "-" and token[7:8] == "-":
+            return _iso_ms(token)
+        bracket = line.find("[")
+        if bracket < 0:
+            return None
+        stamp = line[bracket + 1 : bracket + 27]
+        cached = self._combined_cache.get(stamp)
+        if cached is None and stamp not in self._combined_cache:
+            if len(self._combined_cache) > 100_000:
+                self._combined_cache.clear()
+            cached = self._combined_cache[stamp] = _combined_ms(stamp)
+        return cached
+
+    @staticmethod
+    def _json_time(line: str) -> int | None:
+        try:
+            document = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(document, dict):
+            return None
+        for key in _JSON_TIME_KEYS:
+            value = document.get(key)
+            if isinstance(value, str):
+                return _iso_ms(value)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                # Below 1e11 the number is seconds (1e11 s is the year 5138; 1e11 ms is 1973).
+                return int(value * 1000) if value < 1e11 else int(value)
+        return None
+
+
+def _iso_ms(text: str) -> int | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _combined_ms(stamp: str) -> int | None:
+    match = _COMBINED_TIME.fullmatch(stamp)
+    if match is None:
+        return None
+    day, month_name, year, hour, minute, second, sign, offset_hours, offset_minutes = match.groups()
+    month = _MONTHS.get(month_name)
+    if month is None:
+        return None
+    offset = timedelta(hours=int(offset_hours), minutes=int(offset_minutes)) * (-1 if sign == "-" else 1)
+    try:
+        moment = datetime(int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=timezone(offset))
+    except ValueError:
+        return None
+    return int(moment.timestamp() * 1000)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Settings
+
+
+@dataclass(frozen=True)
+class TriggerSettings:
+    """The monitor's Critical trigger (and optional MissingData trigger), as LogsStaticCondition holds them."""
+
+    threshold: float
+    threshold_type: str = "GreaterThanOrEqual"
+    time_range_seconds: int = 900
+    field: str | None = None
+    missing_data_time_range_seconds: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.threshold_type not in THRESHOLD_TYPES:
+            raise BacktestError(
+                f"threshold type must be one of {', '.join(THRESHOLD_TYPES)}, got {self.threshold_type!r}"
+            )
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    """The remediation guard: cooldown after an allowed attempt, and at most `max_attempts` per window."""
+
+    cooldown_seconds: int = 0
+    max_attempts: int | None = None
+    window_seconds: int = 3600
+
+    def __post_init__(self) -> None:
+        if self.cooldown_seconds < 0:
+            raise BacktestError(f"cooldown seconds must be 0 or more, got {self.cooldown_seconds}")
+        if self.max_attempts is not None and self.max_attempts < 1:
+            raise BacktestError(f"max attempts must be 1 or more, got {self.max_attempts}")
+        if self.window_seconds <= 0:
+            raise BacktestError(f"attempt window seconds must be positive, got {self.window_seconds}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Replay
+
+
+@dataclass
+class MinuteBuckets:
+    """The query's per-minute summaries of a log file, and what was read."""
+
+    summaries: dict[int, list[Summary]] = field(default_factory=dict)
+    lines: int = 0
+    lines_without_timestamp: int = 0
+    first_minute: int | None = None
+    last_minute: int | None = None
+
+
+def bucket_lines(
+    lines: Iterable[str], query: CompiledQuery, metadata: dict[str, str], read_time: TimestampReader | None = None
+) -> MinuteBuckets:
+    """Summarize each minute of `lines` once (runs of lines in the same minute are summarized together)."""
+    read_time = read_time or TimestampReader()
+    buckets = MinuteBuckets()
+    pending: list[LogRecord] = []
+    pending_minute: int | None = None
+
+    def flush() -> None:
+        if pending_minute is not None and pending:
+            buckets.summaries.setdefault(pending_minute, []).append(query.summarize(pending))
+
+    for line in lines:
+        line = line.rstrip("\r\n")
+        if not line:
+            continue
+        buckets.lines += 1
+        timestamp_ms = read_time(line)
+        if timestamp_ms is None:
+            buckets.lines_without_timestamp += 1
+            continue
+        minute = timestamp_ms // MINUTE_MS
+        if minute != pending_minute:
+            flush()
+            pending = []
+            pending_minute = minute
+            if buckets.first_minute is None or minute < buckets.first_minute:
+                buckets.first_minute = minute
+            if buckets.last_minute is None or minute > buckets.last_minute:
+                buckets.last_minute = minute
+        pending.append(LogRecord(timestamp_ms, line, metadata))
+    flush()
+    return buckets
+
+
+@dataclass(frozen=True)
+class MonitorEvent:
+    """A trigger transition at an evaluation time (epoch ms of the minute boundary)."""
+
+    at_ms: int
+    trigger: str  # Critical, ResolvedCritical, MissingData, ResolvedMissingData
+    value: float | int | None  # the value judged: row count, or the extreme matching (or max) field value
+    detail: str
+
+
+def _judge(rows: list[dict[str, object]], trigger: TriggerSettings) -> tuple[bool, float | int | None, str]:
+    """Whether the Critical condition holds for `rows`, the value shown for it, and a description."""
+    compare = _COMPARE[trigger.threshold_type]
+    if trigger.field is None:
+        return compare(len(rows), trigger.threshold), len(rows), f"{len(rows)} row(s)"
+    if rows and all(trigger.field not in row for row in rows):
+        raise BacktestError(
+            f"the trigger field {trigger.field!r} is not in the query's results (fields: {', '.join(rows[0])})"
+        )
+    values = [number for row in rows if (number := to_number(row.get(trigger.field))) is not None]
+    matching = [value for value in values if compare(value, trigger.threshold)]
+    if matching:
+        shown = max(matching) if trigger.threshold_type.startswith("Greater") else min(matching)
+        return True, shown, f"{trigger.field}={shown}"
+    if not values:
+        return False, None, f"no {trigger.field} value"
+    return False, max(values), f"{trigger.field}={max(values)}"
+
+
+def replay_monitor(
+    buckets: MinuteBuckets, query: CompiledQuery, trigger: TriggerSettings
+) -> tuple[int, list[MonitorEvent]]:
+    """Evaluate every minute from the one after the first line to the one after the last; the count and transitions."""
+    if buckets.first_minute is None or buckets.last_minute is None:
+        return 0, []
+    window_minutes = trigger.time_range_seconds // 60
+    missing_minutes = (trigger.missing_data_time_range_seconds or 0) // 60
+    events: list[MonitorEvent] = []
+    critical = missing = False
+    evaluations = 0
+    empty: list[Summary] = []
+    for now_minute in range(buckets.first_minute + 1, buckets.last_minute + 2):
+        evaluations += 1
+        at_ms = now_minute * MINUTE_MS
+        window = [
+            s for minute in range(now_minute - window_minutes, now_minute) for s in buckets.summaries.get(minute, empty)
+        ]
+        holds, value, detail = _judge(query.finish(window), trigger)
+        if holds != critical:
+            critical = holds
+            events.append(MonitorEvent(at_ms, "Critical" if holds else "ResolvedCritical", value, detail))
+        if missing_minutes:
+            matched = sum(
+                summary.scope_matches
+                for minute in range(now_minute - missing_minutes, now_minute)
+                for summary in buckets.summaries.get(minute, empty)
+            )
+            if (matched == 0) != missing:
+                missing = matched == 0
+                trigger_type = "MissingData" if missing else "ResolvedMissingData"
+                events.append(MonitorEvent(at_ms, trigger_type, matched, f"{matched} message(s) matched the scope"))
+    return evaluations, events
+
+
+@dataclass(frozen=True)
+class GuardDecision:
+    """What the remediation guard did with one firing."""
+
+    at_ms: int
+    trigger: str
+    outcome: str  # allowed, suppressed, refused
+    escalated: bool
+
+
+@dataclass
+class GuardTally:
+    requests: int = 0
+    allowed: int = 0
+    suppressed: int = 0
+    refused: int = 0
+    escalations: int = 0
+
+
+def replay_guard(events: Iterable[MonitorEvent], guard: GuardSettings) -> tuple[list[GuardDecision], GuardTally]:
+    """Apply the cooldown and the attempt cap to each Critical/MissingData firing, in time order."""
+    decisions: list[GuardDecision] = []
+    tally = GuardTally()
+    allowed_at: list[int] = []
+    escalated_since_allowed = False
+    for event in events:
+        if event.trigger not in ("Critical", "MissingData"):
+            continue
+        tally.requests += 1
+        now = event.at_ms
+        if allowed_at and now - allowed_at[-1] < guard.cooldown_seconds * 1000:
+            decisions.append(GuardDecision(now, event.trigger, "suppressed", escalated=False))
+            tally.suppressed += 1
+            continue
+        in_window = [moment for moment in allowed_at if now - moment < guard.window_seconds * 1000]
+        if guard.max_attempts is not None and len(in_window) >= guard.max_attempts:
+            escalate = not escalated_since_allowed
+            escalated_since_allowed = True
+            decisions.append(GuardDecision(now, event.trigger, "refused", escalated=escalate))
+            tally.refused += 1
+            tally.escalations += int(escalate)
+            continue
+        allowed_at.append(now)
+        escalated_since_allowed = False
+        decisions.append(GuardDecision(now, event.trigger, "allowed", escalated=False))
+        tally.allowed += 1
+    return decisions, tally
+
+
+@dataclass
+class BacktestResult:
+    """Everything the report shows."""
+
+    buckets: MinuteBuckets
+    evaluations: int
+    events: list[MonitorEvent]
+    decisions: list[GuardDecision]
+    tally: GuardTally
+
+
+def run_backtest(
+    lines: Iterable[str], query_text: str, trigger: TriggerSettings, guard: GuardSettings, metadata: dict[str, str]
+) -> BacktestResult:
+    """Compile the query, bucket the lines by minute, replay the monitor and the guard."""
+    query = compile_query(query_text)
+    buckets = bucket_lines(lines, query, metadata)
+    evaluations, events = replay_monitor(buckets, query, trigger)
+    decisions, tally = replay_guard(events, guard)
+    return BacktestResult(buckets, evaluations, events, decisions, tally)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Inventory and command line
+
+
+def load_inventory(path: Path) -> dict[str, Any]:
+    """The variables of a group_vars YAML file, or of every *.yml/*.yaml in a directory (sorted, later wins)."""
+    files = sorted([*path.glob("*.yml"), *path.glob("*.yaml")]) if path.is_dir() else [path]
+    if not files or not all(file.is_file() for file in files):
+        raise BacktestError(f"--inventory {path}: expected a YAML file or a directory of them")
+    variables: dict[str, Any] = {}
+    for file in files:
+        try:
+            document = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise BacktestError(f"{file}: not valid YAML: {error}") from error
+        if document is None:
+            continue
+        if not isinstance(document, dict):
+            raise BacktestError(f"{file}: expected a mapping of variables, got {type(document).__name__}")
+        variables.update(document)
+    return variables
+
+
+def _render(value: Any, variables: dict[str, Any], name: str) -> Any:
+    """`value` with `{{ var }}` references to other inventory variables filled in (no lookups or filters of Ansible)."""
+    if not isinstance(value, str) or ("{{" not in value and "{%" not in value):
+        return value
+    environment = SandboxedEnvironment(undefined=StrictUndefined)
+    rendered = value
+    for _ in range(5):  # a variable may refer to one that refers to another
+        try:
+            rendered = environment.from_string(rendered).render(variables)
+        except TemplateError as error:
+            raise BacktestError(
+                f"inventory variable {name} = {value!r} cannot be rendered here ({error}); pass it as a flag"
+            ) from error
+        if "{{" not in rendered:
+            break
+    return rendered
+
+
+def _setting(args: argparse.Namespace, variables: dict[str, Any], key: str, default: Any = None) -> Any:
+    flag_value = getattr(args, key)
+    if flag_value is not None:
+        return flag_value
+    name = INVENTORY_KEYS[key]
+    if name in variables and variables[name] is not None:
+        return _render(variables[name], variables, name)
+    return default
+
+
+def _as_int(value: Any, what: str) -> int:
+    number = to_number(value)
+    if not isinstance(number, int):
+        raise BacktestError(f"{what} must be a whole number, got {value!r}")
+    return number
+
+
+def settings_from(args: argparse.Namespace) -> tuple[str, TriggerSettings, GuardSettings, dict[str, str]]:
+    """The query, trigger, guard and record metadata from flags, then the inventory, then defaults."""
+    variables = load_inventory(Path(args.inventory)) if args.inventory else {}
+    query = _setting(args, variables, "query")
+    if not isinstance(query, str) or not query.strip():
+        raise BacktestError(f"a query is needed: --query or {INVENTORY_KEYS['query']} in the inventory")
+    threshold = to_number(_setting(args, variables, "threshold"))
+    if threshold is None:
+        raise BacktestError(f"a numeric threshold is needed: --threshold or {INVENTORY_KEYS['threshold']}")
+    time_range = _setting(args, variables, "time_range")
+    if time_range is None:
+        raise BacktestError(f"a time range is needed: --time-range or {INVENTORY_KEYS['time_range']}")
+    missing = _setting(args, variables, "missing_data_time_range")
+    trigger = TriggerSettings(
+        threshold=threshold,
+        threshold_type=str(_setting(args, variables, "threshold_type", "GreaterThanOrEqual")),
+        time_range_seconds=duration_seconds(time_range, "time range"),
+        field=_setting(args, variables, "field") or None,
+        missing_data_time_range_seconds=duration_seconds(missing, "missing-data time range") if missing else None,
+    )
+    max_attempts = _setting(args, variables, "max_attempts")
+    guard = GuardSettings(
+        cooldown_seconds=_as_int(_setting(args, variables, "cooldown_seconds", 0), "cooldown seconds"),
+        max_attempts=None if max_attempts is None else _as_int(max_attempts, "max attempts"),
+        window_seconds=_as_int(_setting(args, variables, "window_seconds", 3600), "attempt window seconds"),
+    )
+    metadata = {
+        "_sourceCategory": str(_setting(args, variables, "source_category", "")),
+        "_sourceName": args.source_name or str(args.log),
+        "_sourceHost": args.source_host,
+        "_collector": args.collector,
+    }
+    return query, trigger, guard, metadata
+
+
+def _iso(at_ms: int) -> str:
+    return datetime.fromtimestamp(at_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def report_json(result: BacktestResult, query: str, trigger: TriggerSettings, guard: GuardSettings) -> dict[str, Any]:
+    """The machine-readable report (`--json`)."""
+    buckets = result.buckets
+    decisions = {(decision.at_ms, decision.trigger): decision for decision in result.decisions}
+    events = []
+    for event in result.events:
+        entry: dict[str, Any] = {"at": _iso(event.at_ms), "at_ms": event.at_ms, "trigger": event.trigger,
+                                 "value": event.value, "detail": event.detail}  # fmt: skip
+        decision = decisions.get((event.at_ms, event.trigger))
+        if decision is not None:
+            entry["remediation"] = decision.outcome
+            entry["escalated"] = decision.escalated
+        events.append(entry)
+    counts = {name: sum(event.trigger == name for event in result.events)
+              for name in ("Critical", "ResolvedCritical", "MissingData", "ResolvedMissingData")}  # fmt: skip
+    return {
+        "query": query,
+        "trigger": asdict(trigger),
+        "guard": asdict(guard),
+        "lines": buckets.lines,
+        "lines_without_timestamp": buckets.lines_without_timestamp,
+        "first_minute": None if buckets.first_minute is None else _iso(buckets.first_minute * MINUTE_MS),
+        "last_minute": None if buckets.last_minute is None else _iso(buckets.last_minute * MINUTE_MS),
+        "evaluations": result.evaluations,
+        "events": events,
+        "counts": counts,
+        "remediation": asdict(result.tally),
+    }
+
+
+def report_text(report: dict[str, Any]) -> Iterator[str]:
+    """The readable timeline and summary."""
+    trigger, guard = report["trigger"], report["guard"]
+    judged = trigger["field"] or "row count"
+    yield (
+        f"Read {report['lines']} line(s), {report['lines_without_timestamp']} without a timestamp; "
+        f"minutes {report['first_minute']} .. {report['last_minute']}, {report['evaluations']} evaluation(s)."
+    )
+    yield (
+        f"Critical when {judged} {trigger['threshold_type']} {trigger['threshold']:g} within "
+        f"{trigger['time_range_seconds'] // 60}m, evaluated every 1m"
+        + (
+            f"; MissingData after {trigger['missing_data_time_range_seconds'] // 60}m without messages."
+            if trigger["missing_data_time_range_seconds"]
+            else "."
+        )
+    )
+    cap = (
+        "no cap" if guard["max_attempts"] is None else f"at most {guard['max_attempts']} per {guard['window_seconds']}s"
+    )
+    yield f"Remediation guard: cooldown {guard['cooldown_seconds']}s, {cap}."
+    yield ""
+    if not report["events"]:
+        yield "The monitor never changed state."
+    for event in report["events"]:
+        line = f"{event['at']}  {event['trigger']:<20} {event['detail']}"
+        if "remediation" in event:
+            line += f"  -> remediation {event['remediation']}" + (" (escalated)" if event["escalated"] else "")
+        yield line
+    yield ""
+    counts, tally = report["counts"], report["remediation"]
+    yield "Summary: " + ", ".join(f"{name} {count}" for name, count in counts.items())
+    yield (
+        f"Remediation requests {tally['requests']}: allowed {tally['allowed']}, suppressed by cooldown "
+        f"{tally['suppressed']}, refused by the cap {tally['refused']}, escalations {tally['escalations']}."
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator.sumo.backtest",
+        description="Replay a Sumo Logic Logs monitor over a log file and show when it would have fired.",
+    )
+    parser.add_argument("--log", required=True, type=Path, help="log file, one message per line")
+    parser.add_argument("--inventory", help="Ansible group_vars YAML file or directory supplying the settings")
+    parser.add_argument("--query", help="the monitor query")
+    parser.add_argument("--threshold", help="the Critical threshold")
+    parser.add_argument("--threshold-type", choices=THRESHOLD_TYPES, help="default GreaterThanOrEqual")
+    parser.add_argument("--time-range", help="the trigger window, e.g. -10m")
+    parser.add_argument("--field", help="result field compared with the threshold (default: the row count)")
+    parser.add_argument("--missing-data-time-range", help="enable the MissingData trigger with this window")
+    parser.add_argument("--source-category", help="_sourceCategory given to every line")
+    parser.add_argument("--source-name", help="_sourceName given to every line (default: the log path)")
+    parser.add_argument("--source-host", default="backtest", help="_sourceHost given to every line")
+    parser.add_argument("--collector", default="backtest", help="_collector given to every line")
+    parser.add_argument("--cooldown-seconds", help="remediation cooldown after an allowed attempt (default 0)")
+    parser.add_argument("--max-attempts", help="remediation attempts allowed per window (default: no cap)")
+    parser.add_argument("--window-seconds", help="the attempt window (default 3600)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def _attach_negative_durations(argv: list[str]) -> list[str]:
+    """`--time-range -10m` as `--time-range=-10m`: argparse would otherwise read `-10m` as an option."""
+    joined: list[str] = []
+    for argument in argv:
+        if joined and joined[-1] in _DURATION_FLAGS and _DURATION.match(argument):
+            joined[-1] = f"{joined[-1]}={argument}"
+        else:
+            joined.append(argument)
+    return joined
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(_attach_negative_durations(sys.argv[1:] if argv is None else argv))
+    try:
+        query, trigger, guard, metadata = settings_from(args)
+        with args.log.open(encoding="utf-8", errors="replace") as lines:
+            result = run_backtest(lines, query, trigger, guard, metadata)
+    except (BacktestError, QueryError) as error:
+        print(f"backtest: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"backtest: cannot read {args.log}: {error}", file=sys.stderr)
+        return 2
+    report = report_json(result, query, trigger, guard)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print("\n".join(report_text(report)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
