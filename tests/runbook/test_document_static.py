@@ -1,0 +1,404 @@
+"""The runbook read as a document, without running it: AWS API shapes, failure routes, timeouts, patterns, scripts."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import botocore.session
+import pytest
+import yaml
+from botocore.validate import ParamValidator
+
+from emulator.automation.document import validate_document
+from tests.runbook.harness import document_text
+
+DOCUMENT: dict[str, Any] = yaml.safe_load(document_text())
+STEPS: dict[str, dict[str, Any]] = {step["name"]: step for step in DOCUMENT["mainSteps"]}
+PARAMETERS: dict[str, dict[str, Any]] = DOCUMENT["parameters"]
+VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_:./-]+)\s*\}\}")
+API_ACTIONS = ("aws:executeAwsApi", "aws:waitForAwsResourceProperty", "aws:assertAwsResourceProperty")
+NON_API_INPUTS = {"Service", "Api", "PropertySelector", "DesiredValues"}
+WAITING_ACTIONS = ("aws:waitForAwsResourceProperty", "aws:sleep", "aws:approve", "aws:changeInstanceState", "aws:pause")
+# Steps after the notification went out: they only record the outputs, so their failure must not notify again.
+BOOKKEEPING_STEPS = ("collectFinalResults", "recordOutcome")
+LONGEST_INSTANCE_ID = "i-" + "f" * 17
+TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:ec2-remediation"
+# A value of the right type for every variable the document uses, for checking inputs against botocore's model.
+SAMPLE_VALUES: dict[str, Any] = {
+    "InstanceId": "i-0123456789abcdef0",
+    "TopicArn": TOPIC_ARN,
+    "AutomationAssumeRole": "",
+    "Reason": "slow /api/data",
+    "AlertId": "0000000000ABCDEF",
+    "DryRun": False,
+    "Action": "auto",
+    "RequireApproval": False,
+    "Approvers": ["oncall-lead"],
+    "automation:EXECUTION_ID": "0b5c3b2e-1111-2222-3333-444455556666",
+    "global:REGION": "us-east-1",
+    "global:ACCOUNT_ID": "123456789012",
+    "global:DATE_TIME": "2026-11-27_10.15.00",
+    "global:DATE": "2026-11-27",
+}
+SAMPLE_BY_OUTPUT_TYPE: dict[str, Any] = {
+    "String": "text",
+    "StringList": ["text"],
+    "MapList": [{"key": "value"}],
+    "Integer": 1,
+    "Boolean": True,
+}
+
+
+def sample_value(name: str) -> Any:
+    if name in SAMPLE_VALUES:
+        return SAMPLE_VALUES[name]
+    step_name, _, output_name = name.partition(".")
+    declared = {output["Name"]: output["Type"] for output in STEPS[step_name].get("outputs", [])}
+    return SAMPLE_BY_OUTPUT_TYPE[declared[output_name]]
+
+
+def with_samples(value: Any) -> Any:
+    """`value` with every {{ variable }} replaced by a sample of its type (a whole-string variable keeps its type)."""
+    if isinstance(value, dict):
+        return {key: with_samples(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [with_samples(item) for item in value]
+    if not isinstance(value, str):
+        return value
+    whole = VARIABLE.fullmatch(value.strip())
+    if whole:
+        return sample_value(whole.group(1))
+    return VARIABLE.sub(lambda match: str(sample_value(match.group(1))), value)
+
+
+def script_of(step_name: str) -> dict[str, Any]:
+    """The names an aws:executeScript step's Script defines, as the runtime would load them."""
+    namespace: dict[str, Any] = {"__name__": "automation_script"}
+    exec(compile(STEPS[step_name]["inputs"]["Script"], step_name, "exec"), namespace)  # noqa: S102 - our own runbook
+    return namespace
+
+
+def routes_after_success(step: dict[str, Any]) -> list[str]:
+    """Steps a successful `step` can move to: branch choices and default, nextStep, or the next step in order."""
+    if step.get("isEnd"):
+        return []
+    if step["action"] == "aws:branch":
+        choices = [choice["NextStep"] for choice in step["inputs"]["Choices"]]
+        return [*choices, step["inputs"]["Default"]] if "Default" in step["inputs"] else choices
+    if "nextStep" in step:
+        return [step["nextStep"]]
+    names = list(STEPS)
+    index = names.index(step["name"])
+    return [names[index + 1]] if index + 1 < len(names) else []
+
+
+def publishes_on_every_success_path(start: str, seen: frozenset[str] = frozenset()) -> bool:
+    step = STEPS[start]
+    if step["inputs"].get("Service") == "sns" and step["inputs"].get("Api") == "Publish":
+        return True
+    following = routes_after_success(step)
+    return bool(following) and all(
+        name not in seen and publishes_on_every_success_path(name, seen | {start}) for name in following
+    )
+
+
+def test_document_is_schema_0_3_and_acts_as_the_assume_role() -> None:
+    assert DOCUMENT["schemaVersion"] == "0.3"
+    assert DOCUMENT["assumeRole"] == "{{ AutomationAssumeRole }}"
+    assert DOCUMENT["description"].startswith("# ")
+
+
+def test_the_twin_validator_accepts_the_document() -> None:
+    parsed = validate_document(document_text(), "YAML")
+    assert [step.name for step in parsed.steps] == list(STEPS)
+
+
+def test_every_parameter_explains_itself_to_on_call() -> None:
+    for name, definition in PARAMETERS.items():
+        assert len(definition.get("description", "")) >= 40, f"{name} needs a description a person understands"
+
+
+@pytest.mark.parametrize("step_name", [name for name, step in STEPS.items() if step["action"] in API_ACTIONS])
+def test_aws_api_step_inputs_match_the_botocore_model(step_name: str) -> None:
+    inputs = STEPS[step_name]["inputs"]
+    service_model = botocore.session.get_session().get_service_model(inputs["Service"])
+    assert inputs["Api"] in service_model.operation_names
+    operation = service_model.operation_model(inputs["Api"])
+    parameters = with_samples({key: value for key, value in inputs.items() if key not in NON_API_INPUTS})
+    report = ParamValidator().validate(parameters, operation.input_shape)
+    assert not report.has_errors(), report.generate_report()
+
+
+def test_every_step_that_can_fail_leads_to_a_notification() -> None:
+    for name, step in STEPS.items():
+        if name in BOOKKEEPING_STEPS:
+            continue
+        on_failure = step.get("onFailure", "Abort")
+        assert on_failure.startswith("step:"), f"{name} has onFailure {on_failure}"
+        target = on_failure.removeprefix("step:")
+        is_publish = step["inputs"].get("Api") == "Publish"
+        # A failed publish may only try the fallback publishers, which then end the run.
+        assert is_publish or publishes_on_every_success_path(target), f"{name} fails to {target}, which never notifies"
+        assert step.get("isCritical", True) is True, f"{name} must fail the execution when it fails"
+
+
+def test_failed_notification_publish_tries_exactly_one_other_publisher() -> None:
+    assert STEPS["publishNotification"]["onFailure"] == "step:readPublishError"
+    assert publishes_on_every_success_path("readPublishError")
+    for fallback in ("publishFailureNotification", "publishLastResortNotification"):
+        assert STEPS[fallback]["onFailure"] == "step:collectFinalResults"
+
+
+def test_bookkeeping_after_the_notification_cannot_change_the_verdict() -> None:
+    names = list(STEPS)
+    last_publish = max(index for index, name in enumerate(names) if STEPS[name]["inputs"].get("Api") == "Publish")
+    for name in BOOKKEEPING_STEPS:
+        assert names.index(name) > last_publish
+        assert STEPS[name]["isCritical"] is False
+        assert STEPS[name]["onFailure"] == "Continue"
+
+
+def test_document_outputs_come_from_the_step_that_runs_on_every_path() -> None:
+    assert DOCUMENT["outputs"] == [
+        "recordOutcome.PreviousState",
+        "recordOutcome.ActionTaken",
+        "recordOutcome.Outcome",
+        "recordOutcome.NotificationMessageId",
+    ]
+    assert STEPS["recordOutcome"]["isEnd"] is True
+
+
+@pytest.mark.parametrize("step_name", [name for name, step in STEPS.items() if step["action"] in WAITING_ACTIONS])
+def test_every_waiting_step_has_an_explicit_timeout(step_name: str) -> None:
+    timeout = STEPS[step_name].get("timeoutSeconds")
+    assert isinstance(timeout, int), f"{step_name} would wait AWS's default (3600 s or 7 days)"
+    assert 0 < timeout <= 3600
+
+
+def test_every_script_has_an_explicit_timeout_and_a_supported_runtime() -> None:
+    scripts = [step for step in STEPS.values() if step["action"] == "aws:executeScript"]
+    assert scripts
+    for step in scripts:
+        assert step["inputs"]["Runtime"] == "python3.11"
+        assert 0 < step["timeoutSeconds"] <= 600
+
+
+GOOD_AND_BAD_VALUES = {
+    "InstanceId": (
+        ["i-0123abcd", "i-0123456789abcdef0", LONGEST_INSTANCE_ID],
+        ["", "i-0123", "i-0123456789ABCDEF0", "i-0123456789abcdef01x", "mi-0123456789abcdef0", "i-0123abcd\n"],
+    ),
+    "TopicArn": (
+        [TOPIC_ARN, "arn:aws-cn:sns:cn-north-1:123456789012:Ops_Alerts-1"],
+        ["", "ec2-remediation", "arn:aws:sqs:us-east-1:123456789012:q", "arn:aws:sns:us-east-1:12345:t",
+         "arn:aws:sns:us-east-1:123456789012:t.fifo"],
+    ),
+    "AutomationAssumeRole": (
+        ["", "arn:aws:iam::123456789012:role/Remediation", "arn:aws:iam::123456789012:role/path/to/Role+x"],
+        ["Remediation", "arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123:role/x"],
+    ),
+    "AlertId": (
+        ["", "0000000000ABCDEF", "sumo:alert/42", "a" * 128],
+        ["a" * 129, 'quote"inside', "back\\slash", "new\nline", "with space"],
+    ),
+    "Approvers": (
+        ["NoApproverConfigured", "alice", "arn:aws:iam::123456789012:role/OnCallLead",
+         "arn:aws:sts::123456789012:assumed-role/OnCall/alice"],
+        ["", "alice smith", "arn:aws:iam::123456789012:group/ops"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("parameter", sorted(GOOD_AND_BAD_VALUES))
+def test_parameter_pattern_accepts_good_values_and_rejects_bad_ones(parameter: str) -> None:
+    pattern = PARAMETERS[parameter]["allowedPattern"]
+    # Anchored at both ends, so Java's full match (the API) and Go's search (the agent) agree. fullmatch stands in
+    # for Java: Python's search would let "$" match before a trailing newline.
+    assert pattern.startswith("^") and pattern.endswith("$")
+    compiled = re.compile(pattern)
+    good, bad = GOOD_AND_BAD_VALUES[parameter]
+    assert [value for value in good if not compiled.fullmatch(value)] == []
+    assert [value for value in bad if compiled.fullmatch(value)] == []
+
+
+def test_defaults_fit_their_own_patterns_and_values() -> None:
+    for name, definition in PARAMETERS.items():
+        if "default" not in definition:
+            continue
+        default = definition["default"]
+        if "allowedPattern" in definition:
+            items = default if isinstance(default, list) else [default]
+            assert all(re.search(definition["allowedPattern"], item) for item in items), name
+        if "allowedValues" in definition:
+            assert default in definition["allowedValues"], name
+
+
+def test_only_instance_and_topic_are_required() -> None:
+    assert sorted(name for name, definition in PARAMETERS.items() if "default" not in definition) == [
+        "InstanceId",
+        "TopicArn",
+    ]
+    assert PARAMETERS["Action"]["allowedValues"] == ["auto", "reboot", "start"]
+    assert PARAMETERS["DryRun"]["default"] is False
+    assert PARAMETERS["RequireApproval"]["default"] is False
+
+
+# ---- the scripts, run as the executeScript runtime would -------------------------------------------------------
+
+DECIDE_EVENTS = {
+    "InstanceId": "i-0123456789abcdef0",
+    "Action": "auto",
+    "DryRun": False,
+    "RequireApproval": False,
+    "Approvers": ["NoApproverConfigured"],
+}
+
+
+def reservations(state: str | None) -> list[dict[str, Any]]:
+    return [] if state is None else [{"Instances": [{"InstanceId": "i-0123456789abcdef0", "State": {"Name": state}}]}]
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "decision"),
+    [
+        ("running", "auto", "reboot"),
+        ("stopped", "auto", "start"),
+        ("running", "reboot", "reboot"),
+        ("stopped", "start", "start"),
+        ("running", "start", "skip"),
+        ("stopped", "reboot", "skip"),
+        ("terminated", "auto", "skip"),
+        ("shutting-down", "auto", "skip"),
+        (None, "auto", "skip"),
+    ],
+)
+def test_decision_for_each_state_and_action(state: str | None, action: str, decision: str) -> None:
+    decide = script_of("decide")["decide"]
+    result = decide({**DECIDE_EVENTS, "Action": action, "PreviousState": state or "not_found",
+                     "Reservations": reservations(state)}, {})  # fmt: skip
+    assert result["Decision"] == decision
+    assert result["CurrentState"] == (state or "not_found")
+    assert result["Detail"]
+
+
+def test_dry_run_decides_without_planning_a_change() -> None:
+    decide = script_of("decide")["decide"]
+    result = decide({**DECIDE_EVENTS, "DryRun": "true", "PreviousState": "stopped",
+                     "Reservations": reservations("stopped")}, {})  # fmt: skip
+    assert (result["Decision"], result["PlannedAction"]) == ("dry_run", "start")
+
+
+def test_approval_with_the_placeholder_approver_fails_before_any_change() -> None:
+    decide = script_of("decide")["decide"]
+    with pytest.raises(ValueError, match="Approvers"):
+        decide({**DECIDE_EVENTS, "RequireApproval": True, "PreviousState": "running",
+                "Reservations": reservations("running")}, {})  # fmt: skip
+
+
+def test_classify_waits_only_for_pending_and_stopping() -> None:
+    classify = script_of("classifyInstance")["classify"]
+    phases = {state: classify({"Reservations": reservations(state)}, {})["Phase"] for state in
+              ("pending", "stopping", "running", "stopped", "terminated")}  # fmt: skip
+    assert phases == {"pending": "settling", "stopping": "settling", "running": "settled", "stopped": "settled",
+                      "terminated": "settled"}  # fmt: skip
+    assert classify({"Reservations": []}, {}) == {"PreviousState": "not_found", "Phase": "settled"}
+
+
+def step_record(name: str, status: str = "Success", failure: str | None = None, **outputs: str) -> dict[str, Any]:
+    record: dict[str, Any] = {"StepName": name, "StepStatus": status, "Outputs": {k: [v] for k, v in outputs.items()}}
+    if failure:
+        record["FailureMessage"] = failure
+    return record
+
+
+BUILD_EVENTS = {
+    "InstanceId": LONGEST_INSTANCE_ID,
+    "Reason": 'slow "/api/data"\n\t p99 > 3 s \\ ' + "x" * 480,
+    "AlertId": "",
+    "Action": "auto",
+    "DryRun": False,
+    "ExecutionId": "0b5c3b2e-1111-2222-3333-444455556666",
+    "Region": "us-east-1",
+    "AccountId": "123456789012",
+    "DateTime": "2026-11-27_10.15.00",
+}
+
+
+def test_failure_message_is_valid_json_naming_the_failed_step_and_error() -> None:
+    build = script_of("buildNotification")["build"]
+    steps = [
+        step_record("classifyInstance", PreviousState="running"),
+        step_record("decide", Decision="reboot", PlannedAction="reboot", CurrentState="running", Detail="It ran."),
+        step_record("rebootInstance", "Failed", 'An error occurred (UnauthorizedOperation): "no"\nTraceback: ...'),
+        step_record("collectStepResults", "InProgress"),
+    ]
+    result = build({**BUILD_EVENTS, "Steps": steps}, {})
+    message = json.loads(result["Message"])
+    assert message["outcome"] == "failed" == result["Outcome"]
+    assert message["action_taken"] == "none"
+    assert message["failed_step"] == "rebootInstance"
+    # The script's traceback is left in the execution; the notification keeps the error line.
+    assert message["error"] == 'An error occurred (UnauthorizedOperation): "no"'
+    assert message["reason"] == BUILD_EVENTS["Reason"]
+    assert message["alert_id"] is None
+    assert message["timestamp_utc"] == "2026-11-27T10:15:00Z"
+    assert json.loads(result["PublishFailureMessage"])["failed_step"] == "publishNotification"
+
+
+SUBJECT_CASES = [
+    ("rebootInstance", "reboot", "reboot"),
+    ("startInstance", "start", "start"),
+    (None, "dry_run", "reboot"),
+    (None, "skip", "none"),
+]
+
+
+@pytest.mark.parametrize(("succeeded_step", "decision", "planned"), SUBJECT_CASES)
+def test_subjects_fit_sns_for_the_longest_instance_id_and_reason(
+    succeeded_step: str | None, decision: str, planned: str
+) -> None:
+    build = script_of("buildNotification")["build"]
+    steps = [step_record("decide", Decision=decision, PlannedAction=planned, CurrentState="running", Detail="d")]
+    if succeeded_step:
+        steps.append(step_record(succeeded_step))
+    result = build({**BUILD_EVENTS, "Steps": steps}, {})
+    for subject in (result["Subject"], result["PublishFailureSubject"]):
+        assert len(subject) < 100
+        assert not re.search(r"[\x00-\x1f\x7f]", subject)
+        assert subject.startswith("[remediation] ") and LONGEST_INSTANCE_ID in subject
+
+
+def test_last_resort_notification_is_valid_json_for_the_longest_values() -> None:
+    inputs = STEPS["publishLastResortNotification"]["inputs"]
+    values = {**SAMPLE_VALUES, "InstanceId": LONGEST_INSTANCE_ID, "AlertId": "a" * 128}
+    rendered = VARIABLE.sub(lambda match: str(values[match.group(1)]), inputs["Message"])
+    message = json.loads(rendered)
+    assert (message["outcome"], message["instance_id"]) == ("failed", LONGEST_INSTANCE_ID)
+    subject = VARIABLE.sub(lambda match: values[match.group(1)], inputs["Subject"])
+    assert len(subject) < 100
+
+
+def test_amended_message_carries_the_sns_error() -> None:
+    amend = script_of("amendNotification")["amend"]
+    prepared = json.dumps({"outcome": "failed", "failed_step": "publishNotification", "error": None, "detail": "d"})
+    amended = json.loads(amend({"Message": prepared, "Error": "Throttling: Rate exceeded"}, {})["Message"])
+    assert amended["error"] == "Throttling: Rate exceeded"
+    unresolved = json.loads(amend({"Message": prepared, "Error": "{{ readPublishError.Error }}"}, {})["Message"])
+    assert "publishNotification" in unresolved["error"]
+
+
+def test_record_outcome_reports_a_failed_publish_as_failed() -> None:
+    record = script_of("recordOutcome")["record"]
+    steps = [
+        step_record("buildNotification", Outcome="success", ActionTaken="rebooted", PreviousState="running"),
+        step_record("publishNotification", "Failed", "Throttling"),
+        step_record("publishFailureNotification", MessageId="m-2"),
+    ]
+    assert record({"Steps": steps}, {}) == {
+        "PreviousState": "running",
+        "ActionTaken": "rebooted",
+        "Outcome": "failed",
+        "NotificationMessageId": "m-2",
+    }
