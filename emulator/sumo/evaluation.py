@@ -1,0 +1,420 @@
+"""One evaluation pass over the Logs monitors: run each trigger's query over its window, move alerts between
+Normal, Critical, Warning and MissingData, and plan the notifications those moves call for.
+
+Semantics (Sumo's documented behaviour where it exists, the stricter reading elsewhere):
+* Window of a trigger: [at - evaluationDelay - timeRange, at - evaluationDelay), message time in ms.
+* LogsStaticCondition (and the deprecated StaticCondition with occurrenceType ResultCount) compares `field` in
+  every result row with the threshold (any row matching fires), or the number of result rows when there is no
+  `field`. The alert clears when no row matches the alert condition and, if a Resolved trigger exists, every row
+  (or the row count) meets its condition. resolutionWindow is not modelled: one clean pass resolves.
+* LogsMissingDataCondition: no log record in the window matches the query's search scope -> MissingData; records
+  come back -> ResolvedMissingData.
+* An alert notifies once when it starts and once (the Resolved type) when it clears, never while it stays active.
+  When Critical fires, Warning does not fire in the same pass.
+* A query the engine cannot compile or run puts a warning on the monitor (its `warnings`), is logged, and fires
+  nothing; alerts already active stay as they are.
+* Disabled monitors are not evaluated; their active alerts are dropped without notification.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from emulator.sumo.ids import new_object_id
+from emulator.sumo.library import LibraryItem
+from emulator.sumo.payload import render
+from emulator.sumo.query import CompiledQuery, QueryError, compile_query
+from emulator.sumo.timefmt import describe_minutes, human_time, parse_duration_seconds
+from emulator.sumo.webhook import PlannedDelivery
+
+if TYPE_CHECKING:
+    from emulator.sumo.backend import SumoBackend
+
+logger = logging.getLogger("emulator.sumo")
+
+ALERT_KINDS = ("Critical", "Warning", "MissingData")
+MAX_AGGREGATE_RESULTS = 200
+MAX_RAW_RESULTS = 10
+_COMPARISONS = {
+    "GreaterThan": (lambda value, threshold: value > threshold, "Greater than"),
+    "GreaterThanOrEqual": (lambda value, threshold: value >= threshold, "Greater than or equal to"),
+    "LessThan": (lambda value, threshold: value < threshold, "Less than"),
+    "LessThanOrEqual": (lambda value, threshold: value <= threshold, "Less than or equal to"),
+}
+_STATIC_METHODS = ("LogsStaticCondition", "StaticCondition")
+_MAX_CACHED_QUERIES = 256
+
+
+@dataclass
+class Alert:
+    id: str
+    monitor_id: str
+    monitor_name: str
+    trigger_type: str
+    started_at_ms: int
+    value: str
+    window_start_ms: int
+    window_end_ms: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "monitorId": self.monitor_id,
+            "monitorName": self.monitor_name,
+            "triggerType": self.trigger_type,
+            "startedAtMs": self.started_at_ms,
+            "triggerValue": self.value,
+            "triggerTimeStart": self.window_start_ms,
+            "triggerTimeEnd": self.window_end_ms,
+        }
+
+
+class AlertBook:
+    """The active alerts, one per (monitor, alert kind)."""
+
+    def __init__(self) -> None:
+        self.active: dict[tuple[str, str], Alert] = {}
+        self._used_ids: set[str] = set()
+
+    def new_alert_id(self) -> str:
+        alert_id = new_object_id(self._used_ids)
+        self._used_ids.add(alert_id)
+        return alert_id
+
+    def for_monitor(self, monitor_id: str) -> list[Alert]:
+        return [self.active[(monitor_id, kind)] for kind in ALERT_KINDS if (monitor_id, kind) in self.active]
+
+    def forget_monitor(self, monitor_id: str) -> None:
+        for kind in ALERT_KINDS:
+            self.active.pop((monitor_id, kind), None)
+
+    def forget_missing_triggers(self, monitor: LibraryItem) -> None:
+        """After an update: drop alerts whose trigger is gone, or all of them if the monitor is now disabled."""
+        kinds = {trigger.get("triggerType") for trigger in monitor.settings.get("triggers", [])}
+        for kind in ALERT_KINDS:
+            if kind not in kinds or monitor.settings.get("isDisabled"):
+                self.active.pop((monitor.id, kind), None)
+        monitor.active_states = [alert.trigger_type for alert in self.for_monitor(monitor.id)]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [alert.to_json() for alert in sorted(self.active.values(), key=lambda alert: alert.started_at_ms)]
+
+
+@dataclass
+class PassReport:
+    evaluated_at_ms: int
+    monitors_evaluated: int = 0
+    fired: list[dict[str, Any]] = field(default_factory=list)
+    resolved: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "evaluatedAtMs": self.evaluated_at_ms,
+            "monitorsEvaluated": self.monitors_evaluated,
+            "fired": self.fired,
+            "resolved": self.resolved,
+            "warnings": self.warnings,
+            "deliveries": self.deliveries,
+        }
+
+
+@dataclass
+class TriggerOutcome:
+    """What one alert kind's trigger saw in its window."""
+
+    firing: bool
+    clears: bool
+    value: float | None
+    rows: list[dict[str, Any]]
+    window_start_ms: int
+    window_end_ms: int
+
+
+class QueryCache:
+    """Compiled queries by text (compile errors are cached too, so a broken monitor is not recompiled each pass)."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, CompiledQuery | QueryError] = {}
+
+    def get(self, text: str) -> CompiledQuery:
+        if text not in self._compiled:
+            if len(self._compiled) >= _MAX_CACHED_QUERIES:
+                self._compiled.clear()
+            try:
+                self._compiled[text] = compile_query(text)
+            except QueryError as error:
+                self._compiled[text] = error
+        result = self._compiled[text]
+        if isinstance(result, QueryError):
+            raise result
+        return result
+
+
+_query_cache = QueryCache()
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            parsed = float(value.strip())
+        except ValueError:
+            return None
+        return parsed if math.isfinite(parsed) else None
+    return None
+
+
+def _field_values(rows: list[dict[str, Any]], field_name: str) -> list[float]:
+    wanted = field_name.lower()
+    values = []
+    for row in rows:
+        for key, value in row.items():
+            if key.lower() == wanted:
+                number = _number(value)
+                if number is not None:
+                    values.append(number)
+                break
+    return values
+
+
+def _holds(trigger: dict[str, Any], rows: list[dict[str, Any]], every_row: bool) -> tuple[bool, float | None]:
+    """Whether the trigger's condition holds for any row (or every row), and the value that decided it."""
+    compare, _ = _COMPARISONS[trigger.get("thresholdType", "GreaterThanOrEqual")]
+    threshold = float(trigger.get("threshold", 0.0))
+    field_name = trigger.get("field")
+    if not field_name:
+        count = float(len(rows))
+        return compare(count, threshold), count
+    values = _field_values(rows, field_name)
+    if every_row:
+        failing = [value for value in values if not compare(value, threshold)]
+        return not failing, (failing[0] if failing else (values[0] if values else None))
+    matching = [value for value in values if compare(value, threshold)]
+    return bool(matching), (matching[0] if matching else (values[0] if values else None))
+
+
+def trigger_condition_text(trigger: dict[str, Any]) -> str:
+    """{{TriggerCondition}}, e.g. "slow_calls is Greater than 5.0 in the last 10 minutes"."""
+    window = describe_minutes(parse_duration_seconds(trigger["timeRange"])) if trigger.get("timeRange") else "window"
+    if trigger.get("triggerType") in ("MissingData", "ResolvedMissingData"):
+        return f"Missing data in the last {window}"
+    _, wording = _COMPARISONS[trigger.get("thresholdType", "GreaterThanOrEqual")]
+    subject = trigger.get("field") or "ResultCount"
+    return f"{subject} is {wording} {float(trigger.get('threshold', 0.0))} in the last {window}"
+
+
+def _format_value(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def plan_pass(backend: SumoBackend, at: float) -> tuple[PassReport, list[PlannedDelivery]]:
+    """Evaluate every monitor at virtual time `at` (the caller holds the backend lock)."""
+    at_ms = int(at * 1000)
+    report = PassReport(evaluated_at_ms=at_ms)
+    planned: list[PlannedDelivery] = []
+    for monitor in backend.library.monitors():
+        if monitor.settings.get("isDisabled"):
+            backend.alerts.forget_monitor(monitor.id)
+            monitor.active_states = []
+            continue
+        if monitor.settings.get("monitorType") != "Logs":
+            monitor.warnings = {"evaluation": "The local twin evaluates Logs monitors only."}
+            continue
+        report.monitors_evaluated += 1
+        planned.extend(_evaluate_monitor(backend, monitor, at_ms, report))
+    return report, planned
+
+
+def _evaluate_monitor(
+    backend: SumoBackend, monitor: LibraryItem, at_ms: int, report: PassReport
+) -> list[PlannedDelivery]:
+    settings = monitor.settings
+    query_text = settings["queries"][0]["query"]
+    triggers = {trigger["triggerType"]: trigger for trigger in settings["triggers"]}
+    delay_ms = parse_duration_seconds(settings.get("evaluationDelay") or "0m") * 1000
+    warnings: dict[str, str] = {}
+
+    def warn(key: str, text: str) -> None:
+        warnings[key] = text
+        report.warnings.append({"monitorId": monitor.id, "warning": text})
+        logger.warning("monitor %s (%s): %s", monitor.id, monitor.name, text)
+
+    try:
+        compiled = _query_cache.get(query_text)
+    except QueryError as error:
+        warn("query", f"The query cannot be evaluated: {error}")
+        monitor.warnings = warnings
+        return []
+
+    outcomes: dict[str, TriggerOutcome] = {}
+    windows: dict[tuple[int, int], tuple[int, list[dict[str, Any]]]] = {}
+    for kind in ALERT_KINDS:
+        trigger = triggers.get(kind)
+        if trigger is None:
+            continue
+        method = trigger.get("detectionMethod", "StaticCondition")
+        is_missing_data = kind == "MissingData"
+        if not is_missing_data and method not in _STATIC_METHODS:
+            warn(f"trigger.{kind}", f"The local twin does not evaluate {method} triggers; {kind} never fires.")
+            continue
+        end_ms = at_ms - delay_ms
+        start_ms = end_ms - parse_duration_seconds(trigger["timeRange"]) * 1000
+        if (start_ms, end_ms) not in windows:
+            try:
+                summary = compiled.summarize(backend.logs.window(start_ms, end_ms))
+                windows[(start_ms, end_ms)] = (summary.scope_matches, compiled.finish([summary]))
+            except Exception as error:
+                warn("query", f"The query failed while running: {type(error).__name__}: {error}")
+                monitor.warnings = warnings
+                return []
+        scope_matches, rows = windows[(start_ms, end_ms)]
+        if is_missing_data:
+            outcomes[kind] = TriggerOutcome(
+                scope_matches == 0, scope_matches > 0, float(scope_matches), rows, start_ms, end_ms
+            )
+            continue
+        firing, value = _holds(trigger, rows, every_row=False)
+        clears = not firing
+        resolution = triggers.get(f"Resolved{kind}")
+        if clears and resolution is not None and resolution.get("detectionMethod") in _STATIC_METHODS:
+            clears, _ = _holds(
+                {**resolution, "field": resolution.get("field") or trigger.get("field")}, rows, every_row=True
+            )
+        field_name = trigger.get("field")
+        if field_name and rows and not _field_values(rows, field_name):
+            warn(f"field.{kind}", f"No result row has a numeric field {field_name!r}; {kind} cannot fire.")
+        outcomes[kind] = TriggerOutcome(firing, clears, value, rows, start_ms, end_ms)
+
+    if outcomes.get("Critical") and outcomes["Critical"].firing and "Warning" in outcomes:
+        outcomes["Warning"].firing = False
+
+    planned: list[PlannedDelivery] = []
+    for kind, outcome in outcomes.items():
+        key = (monitor.id, kind)
+        active = backend.alerts.active.get(key)
+        if outcome.firing and active is None:
+            alert = Alert(
+                id=backend.alerts.new_alert_id(),
+                monitor_id=monitor.id,
+                monitor_name=monitor.name,
+                trigger_type=kind,
+                started_at_ms=at_ms,
+                value=_format_value(outcome.value),
+                window_start_ms=outcome.window_start_ms,
+                window_end_ms=outcome.window_end_ms,
+            )
+            backend.alerts.active[key] = alert
+            report.fired.append(
+                {"monitorId": monitor.id, "triggerType": kind, "alertId": alert.id, "value": alert.value}
+            )
+            logger.info("monitor %s (%s): %s alert %s started", monitor.id, monitor.name, kind, alert.id)
+            planned.extend(_plan_notifications(backend, monitor, kind, triggers[kind], alert, outcome, at_ms))
+        elif active is not None and not outcome.firing and outcome.clears:
+            del backend.alerts.active[key]
+            resolved_type = f"Resolved{kind}"
+            report.resolved.append({"monitorId": monitor.id, "triggerType": resolved_type, "alertId": active.id})
+            logger.info("monitor %s (%s): %s alert %s resolved", monitor.id, monitor.name, kind, active.id)
+            condition = triggers.get(resolved_type) or triggers[kind]
+            planned.extend(_plan_notifications(backend, monitor, resolved_type, condition, active, outcome, at_ms))
+
+    monitor.warnings = warnings or None
+    monitor.active_states = [alert.trigger_type for alert in backend.alerts.for_monitor(monitor.id)]
+    return planned
+
+
+def payload_values(
+    backend: SumoBackend,
+    monitor: LibraryItem,
+    trigger_type: str,
+    trigger: dict[str, Any],
+    alert: Alert,
+    outcome: TriggerOutcome,
+    at_ms: int,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The template variables of one notification, and the result rows {{ResultsJson}} shows."""
+    sumo_url = backend.settings.sumo_url
+    settings = monitor.settings
+    query_text = settings["queries"][0]["query"]
+    compiled_is_aggregate = getattr(_query_cache.get(query_text), "is_aggregate", True)
+    limit = MAX_AGGREGATE_RESULTS if compiled_is_aggregate else MAX_RAW_RESULTS
+    rows = [] if trigger_type in ("MissingData", "ResolvedMissingData") else outcome.rows[:limit]
+    start_ms, end_ms = outcome.window_start_ms, outcome.window_end_ms
+    query_url = (
+        f"{sumo_url}/ui/#/search/create?query={quote(query_text, safe='')}&startTime={start_ms}&endTime={end_ms}"
+    )
+    values: dict[str, Any] = {
+        "Name": monitor.name,
+        "Id": monitor.id,
+        "Description": monitor.description,
+        "MonitorType": settings.get("monitorType"),
+        "Query": query_text,
+        "QueryURL": query_url,
+        "TriggerType": "Missing Data" if trigger_type == "MissingData" else trigger_type,
+        "TriggerTimeStart": start_ms,
+        "TriggerTimeEnd": end_ms,
+        "TriggerTime": human_time(at_ms),
+        "TriggerTimeRange": f"{human_time(start_ms)} to {human_time(end_ms)}",
+        "TriggerCondition": trigger_condition_text(trigger),
+        "TriggerValue": _format_value(outcome.value),
+        "ResultsJson": json.dumps(rows, separators=(",", ":"), default=str),
+        "NumQueryResults": len(outcome.rows),
+        "DetectionMethod": trigger.get("detectionMethod", "StaticCondition"),
+        "AlertResponseUrl": f"{sumo_url}/ui/#/alert/{alert.id}",
+        "SourceURL": f"{sumo_url}/ui/#/alerts/unified-monitors/{monitor.id}",
+        "Playbook": settings.get("playbook", ""),
+    }
+    values["AlertName"] = render(settings.get("alertName") or monitor.name, values, rows, escape=False)
+    return values, rows
+
+
+def _plan_notifications(
+    backend: SumoBackend,
+    monitor: LibraryItem,
+    trigger_type: str,
+    trigger: dict[str, Any],
+    alert: Alert,
+    outcome: TriggerOutcome,
+    at_ms: int,
+) -> list[PlannedDelivery]:
+    resolved = trigger_type.startswith("Resolved")
+    values, rows = payload_values(backend, monitor, trigger_type, trigger, alert, outcome, at_ms)
+    planned = []
+    for entry in monitor.settings.get("notifications", []):
+        if trigger_type not in entry["runForTriggerTypes"]:
+            continue
+        action = entry["notification"]
+        if action.get("connectionType") == "Email":
+            logger.info("monitor %s: the twin does not send e-mail (%s notification skipped)", monitor.id, trigger_type)
+            continue
+        connection = backend.connections.get(action["connectionId"])
+        alert_template = action.get("payloadOverride") or connection.default_payload
+        template = alert_template
+        if resolved:
+            # The resolution payload, else the alert payload (whose {{TriggerType}} then reads Resolved...).
+            template = action.get("resolutionPayloadOverride") or connection.resolution_payload or alert_template
+        planned.append(
+            PlannedDelivery(
+                monitor_id=monitor.id,
+                monitor_name=monitor.name,
+                alert_id=alert.id,
+                trigger_type=trigger_type,
+                connection_id=connection.id,
+                connection_name=connection.name,
+                url=connection.url,
+                headers=connection.request_headers(),
+                payload=render(template, values, rows),
+            )
+        )
+    return planned

@@ -1,0 +1,135 @@
+"""The local Sumo Logic served in-process on a free port, with its own clock, plus a webhook receiver to catch
+what the monitors send."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+from sumologic import SumoLogic
+from werkzeug.serving import make_server
+
+from emulator.clock import ScaledClock
+from emulator.service import TwinSettings
+from emulator.sumo.auth import DEFAULT_ACCESS_ID, DEFAULT_ACCESS_KEY
+from emulator.sumo.server import SumoTwin, create_sumo_twin
+
+# 2027-01-15T08:00:00Z: a fixed start so windows and rendered times are predictable.
+CLOCK_START = 1_800_000_000.0
+
+
+@dataclass
+class ServedSumo:
+    twin: SumoTwin
+    clock: ScaledClock
+    url: str
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api"
+
+    def sdk(self) -> SumoLogic:
+        return SumoLogic(DEFAULT_ACCESS_ID, DEFAULT_ACCESS_KEY, endpoint=self.api_url)
+
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        session.auth = (DEFAULT_ACCESS_ID, DEFAULT_ACCESS_KEY)
+        session.headers["Content-Type"] = "application/json"
+        return session
+
+    def evaluate(self) -> dict[str, Any]:
+        response = requests.post(f"{self.url}/_twin/sumo/evaluate", timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def ingest(self, text: str, category: str = "prod/app", **headers: str) -> None:
+        sent = {"X-Sumo-Category": category, **headers}
+        response = requests.post(f"{self.url}/receiver/v1/http/TESTTOKEN", data=text.encode(), headers=sent, timeout=10)
+        response.raise_for_status()
+
+
+def serve(clock: ScaledClock, rate_limit: bool = False) -> Iterator[ServedSumo]:
+    settings = TwinSettings(sumo_port=0, sumo_rate_limit=rate_limit)
+    twin = create_sumo_twin(clock, settings)
+    server = make_server("127.0.0.1", 0, twin.wsgi_app, threaded=True)
+    port = server.server_port
+    # The twin renders URLs from settings.sumo_url, so tell it the port the server really got.
+    twin.settings = twin.backend.settings = TwinSettings(sumo_port=port, sumo_rate_limit=rate_limit)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield ServedSumo(twin, clock, f"http://127.0.0.1:{port}")
+    finally:
+        twin.stop()
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def clock() -> ScaledClock:
+    """Real-time speed: nothing moves unless a test advances it (the scheduler is not started)."""
+    return ScaledClock(speed=1.0, start=CLOCK_START)
+
+
+@pytest.fixture
+def sumo(clock: ScaledClock) -> Iterator[ServedSumo]:
+    yield from serve(clock)
+
+
+@pytest.fixture
+def limited_sumo(clock: ScaledClock) -> Iterator[ServedSumo]:
+    yield from serve(clock, rate_limit=True)
+
+
+@dataclass
+class Receiver:
+    """A webhook endpoint on loopback that records each POST and answers with `status`."""
+
+    url: str
+    status: int = 200
+    received: list[dict[str, Any]] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.received) >= count, timeout=timeout)
+            return list(self.received)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    holder: dict[str, Receiver] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode()
+            target = holder["receiver"]
+            with target.arrived:
+                target.received.append(
+                    {"path": self.path, "headers": dict(self.headers.items()), "raw": raw, "json": json.loads(raw)}
+                )
+                target.arrived.notify_all()
+            self.send_response(target.status)
+            self.end_headers()
+            self.wfile.write(b"received")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    holder["receiver"] = Receiver(f"http://127.0.0.1:{server.server_address[1]}/hook")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield holder["receiver"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
