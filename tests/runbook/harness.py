@@ -30,6 +30,7 @@ class Execution:
     outputs: dict[str, list[str]]
     steps: list[dict[str, Any]]
     failure_message: str | None
+    current_step: str | None = None
 
     def output(self, name: str) -> str:
         """The single value of a document output such as `recordOutcome.Outcome`."""
@@ -191,6 +192,7 @@ class RunbookHarness:
             outputs=wire.get("Outputs", {}),
             steps=wire.get("StepExecutions", []),
             failure_message=wire.get("FailureMessage"),
+            current_step=wire.get("CurrentStepName"),
         )
 
     def wait_for_status(self, execution_id: str, statuses: frozenset[str] | set[str]) -> Execution:
@@ -201,6 +203,17 @@ class RunbookHarness:
             return latest[0].status in statuses
 
         _wait_until(reached, f"execution {execution_id} to reach {sorted(statuses)}", lambda: latest)
+        return latest[0]
+
+    def wait_for_current_step(self, execution_id: str, step_name: str) -> Execution:
+        latest: list[Execution] = []
+
+        def reached() -> bool:
+            latest[:] = [self.execution(execution_id)]
+            assert latest[0].status not in FINAL_STATUSES, f"execution ended before {step_name}: {latest[0]}"
+            return latest[0].current_step == step_name
+
+        _wait_until(reached, f"execution {execution_id} to run {step_name}", lambda: latest)
         return latest[0]
 
     def signal(self, execution_id: str, signal_type: str, comment: str) -> None:

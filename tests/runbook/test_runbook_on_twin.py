@@ -1,0 +1,332 @@
+"""The runbook run on the twin: each instance state, Action, DryRun, approval, and injected faults, end to end.
+
+Each test checks the instance afterwards, the execution's status and outputs, and the one SNS notification as an SQS
+subscriber receives it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.runbook.harness import Execution, Notification, RunbookHarness
+
+pytestmark = [pytest.mark.twin, pytest.mark.slow]
+
+MESSAGE_FIELDS = {
+    "instance_id": str,
+    "previous_state": str,
+    "current_state": str,
+    "action_requested": str,
+    "action_taken": str,
+    "outcome": str,
+    "reason": str,
+    "detail": str,
+    "alert_id": (str, type(None)),
+    "dry_run": bool,
+    "execution_id": str,
+    "region": str,
+    "account_id": str,
+    "timestamp_utc": str,
+    "failed_step": (str, type(None)),
+    "error": (str, type(None)),
+}
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+REASON = 'more than 5 "slow" /api/data calls in 10 min'
+UNSUCCESSFUL = {"Failed", "TimedOut"}
+
+
+def check_notification(
+    runbook: RunbookHarness,
+    execution: Execution,
+    instance_id: str,
+    *,
+    previous_state: str,
+    action_taken: str,
+    outcome: str,
+    reason: str = REASON,
+) -> dict[str, Any]:
+    """The one notification of `execution`, checked field by field; returns its message for further checks."""
+    notification: Notification = runbook.only_notification()
+    message = notification.message
+    assert set(MESSAGE_FIELDS) <= set(message)
+    for name, expected_type in MESSAGE_FIELDS.items():
+        assert isinstance(message[name], expected_type), f"{name}={message[name]!r}"
+    assert message["instance_id"] == instance_id
+    assert message["previous_state"] == previous_state
+    assert message["action_taken"] == action_taken
+    assert message["outcome"] == outcome
+    assert message["reason"] == reason
+    assert message["execution_id"] == execution.execution_id
+    assert ISO_UTC.match(message["timestamp_utc"])
+    assert (message["failed_step"] is None) == (outcome != "failed")
+    assert (message["error"] is None) == (outcome != "failed")
+    assert len(notification.subject) < 100 and "\n" not in notification.subject
+    assert notification.subject.startswith("[remediation] ") and instance_id in notification.subject
+    assert notification.envelope["TopicArn"] == runbook.topic_arn
+    assert notification.attributes == {
+        "outcome": {"Type": "String", "Value": outcome},
+        "action_taken": {"Type": "String", "Value": action_taken},
+    }
+    assert execution.output("recordOutcome.PreviousState") == previous_state
+    assert execution.output("recordOutcome.ActionTaken") == action_taken
+    assert execution.output("recordOutcome.Outcome") == outcome
+    assert execution.output("recordOutcome.NotificationMessageId") == notification.envelope["MessageId"]
+    return message
+
+
+def changed_instance(execution: Execution) -> bool:
+    return any(name in execution.step_names for name in ("rebootInstance", "startInstance"))
+
+
+# ---- one test per state ----------------------------------------------------------------------------------------
+
+
+def test_running_instance_is_rebooted_and_healthy_again(runbook: RunbookHarness) -> None:
+    instance_id = runbook.running_instance()
+
+    execution = runbook.run(InstanceId=instance_id, Reason=REASON, AlertId="0000000000ABCDEF")
+
+    assert execution.status == "Success"
+    assert execution.step("rebootInstance")["StepStatus"] == "Success"
+    assert runbook.state(instance_id) == "running"
+    assert runbook.status_checks(instance_id) == ("ok", "ok")
+    message = check_notification(
+        runbook, execution, instance_id, previous_state="running", action_taken="rebooted", outcome="success"
+    )
+    assert message["alert_id"] == "0000000000ABCDEF"
+    assert message["dry_run"] is False
+
+
+def test_stopped_instance_is_started_and_healthy(runbook: RunbookHarness) -> None:
+    instance_id = runbook.stopped_instance()
+
+    execution = runbook.run(InstanceId=instance_id, Reason=REASON)
+
+    assert execution.status == "Success"
+    assert runbook.state(instance_id) == "running"
+    assert runbook.status_checks(instance_id) == ("ok", "ok")
+    message = check_notification(
+        runbook, execution, instance_id, previous_state="stopped", action_taken="started", outcome="success"
+    )
+    assert message["alert_id"] is None
+
+
+def test_pending_instance_is_waited_for_then_rebooted(runbook: RunbookHarness) -> None:
+    runbook.set_timings(pending_seconds=200)
+    instance_id = runbook.launch()
+    assert runbook.state(instance_id) == "pending"
+
+    execution = runbook.run(InstanceId=instance_id, Reason=REASON)
+
+    assert execution.status == "Success"
+    assert execution.step("waitUntilSettled")["StepStatus"] == "Success"
+    assert runbook.state(instance_id) == "running"
+    message = check_notification(
+        runbook, execution, instance_id, previous_state="pending", action_taken="rebooted", outcome="success"
+    )
+    assert message["current_state"] == "running"
+
+
+def test_stopping_instance_is_waited_for_then_started(runbook: RunbookHarness) -> None:
+    instance_id = runbook.running_instance()
+    runbook.set_timings(stopping_seconds=200)
+    runbook.twin.client("ec2").stop_instances(InstanceIds=[instance_id])
+    assert runbook.state(instance_id) == "stopping"
+
+    execution = runbook.run(InstanceId=instance_id, Reason=REASON)
+
+    assert execution.status == "Success"
+    assert execution.step("waitUntilSettled")["StepStatus"] == "Success"
+    assert runbook.state(instance_id) == "running"
+    message = check_notification(
+        runbook, execution, instance_id, previous_state="stopping", action_taken="started", outcome="success"
+    )
+    assert message["current_state"] == "stopped"
+
+
+def test_terminated_instance_is_skipped(runbook: RunbookHarness) -> None:
+    instance_id = runbook.terminated_instance()
+
+    execution = runbook.run(InstanceId=instance_id, Reason=REASON)
+
+    assert execution.status == "Success"
+    assert not changed_instance(execution)
+    assert runbook.state(instance_id) == "terminated"
+    message = check_notification(
+        runbook, execution, instance_id, previous_state="terminated", action_taken="none", outcome="skipped"
+    )
+    assert "terminated" in message["detail"]
+
+
+def test_unknown_instance_is_skipped_not_failed(runbook: RunbookHarness) -> None:
+    unknown_id = "i-0badc0ffee0000001"
+
+    execution = runbook.run(InstanceId=unknown_id, Reason=REASON)
+
+    assert execution.status == "Success"
+    assert not changed_instance(execution)
+    message = check_notification(
+        runbook, execution, unknown_id, previous_state="not_found", action_taken="none", outcome="skipped"
+    )
+    assert unknown_id in message["detail"]
+
+
+# ---- parameters that hold the runbook back ---------------------------------------------------------------------
+
+
+def test_dry_run_decides_and_notifies_but_changes_nothing(runbook: RunbookHarness) -> None:
+    instance_id = runbook.stopped_instance()
+
+    execution = runbook.run(InstanceId=instance_id, Reason=REASON, DryRun=True)
+
+    assert execution.status == "Success"
+    assert not changed_instance(execution)
+    assert runbook.state(instance_id) == "stopped"
+    message = check_notification(
+        runbook, execution, instance_id, previous_state="stopped", action_taken="dry_run", outcome="skipped"
+    )
+    assert message["dry_run"] is True
+    assert "would start" in message["detail"]
+
+
+def test_start_asked_for_on_a_running_instance_is_skipped_with_the_reason(runbook: RunbookHarness) -> None:
+    instance_id = runbook.running_instance()
+
+    execution = runbook.run(InstanceId=instance_id, Reason=REASON, Action="start")
+
+    assert execution.status == "Success"
+    assert not changed_instance(execution)
+    assert runbook.state(instance_id) == "running"
+    message = check_notification(
+        runbook, execution, instance_id, previous_state="running", action_taken="none", outcome="skipped"
+    )
+    assert message["action_requested"] == "start"
+    assert "Action=start" in message["detail"]
+
+
+def test_approved_change_goes_ahead(runbook: RunbookHarness) -> None:
+    instance_id = runbook.running_instance()
+    execution_id = runbook.start(InstanceId=instance_id, Reason=REASON, RequireApproval=True, Approvers=["oncall-lead"])
+    waiting = runbook.wait_for_status(execution_id, {"Waiting"})
+    assert "rebootInstance" not in waiting.step_names
+    assert runbook.notifications() == []
+
+    runbook.signal(execution_id, "Approve", "go ahead")
+    execution = runbook.wait_for_status(execution_id, {"Success", "Failed", "TimedOut", "Cancelled"})
+
+    assert execution.status == "Success"
+    assert execution.step("approveChange")["StepStatus"] == "Success"
+    check_notification(
+        runbook, execution, instance_id, previous_state="running", action_taken="rebooted", outcome="success"
+    )
+
+
+def test_rejected_change_changes_nothing_and_fails_the_run(runbook: RunbookHarness) -> None:
+    instance_id = runbook.stopped_instance()
+    execution_id = runbook.start(InstanceId=instance_id, Reason=REASON, RequireApproval=True, Approvers=["oncall-lead"])
+    runbook.wait_for_status(execution_id, {"Waiting"})
+
+    runbook.signal(execution_id, "Reject", "not during the release")
+    execution = runbook.wait_for_status(execution_id, {"Success", "Failed", "TimedOut", "Cancelled"})
+
+    assert execution.status == "Failed"
+    assert not changed_instance(execution)
+    assert runbook.state(instance_id) == "stopped"
+    message = check_notification(
+        runbook, execution, instance_id, previous_state="stopped", action_taken="none", outcome="failed"
+    )
+    assert message["failed_step"] == "approveChange"
+    assert "not during the release" in message["error"]
+
+
+def test_approval_without_approvers_fails_before_any_change(runbook: RunbookHarness) -> None:
+    instance_id = runbook.running_instance()
+
+    execution = runbook.run(InstanceId=instance_id, Reason=REASON, RequireApproval=True)
+
+    assert execution.status == "Failed"
+    assert not changed_instance(execution) and "approveChange" not in execution.step_names
+    message = check_notification(
+        runbook, execution, instance_id, previous_state="running", action_taken="none", outcome="failed"
+    )
+    assert message["failed_step"] == "decide"
+    assert "Approvers" in message["error"]
+
+
+def test_invalid_instance_id_is_refused_before_the_run_starts(runbook: RunbookHarness) -> None:
+    ssm = runbook.twin.client("ssm")
+    with pytest.raises(ssm.exceptions.InvalidAutomationExecutionParametersException):
+        runbook.start(InstanceId="i-123; reboot-everything", Reason=REASON)
+    assert runbook.notifications() == []
+
+
+# ---- faults ----------------------------------------------------------------------------------------------------
+
+
+def test_reboot_refused_by_ec2_fails_the_run_and_notifies_the_error(runbook: RunbookHarness) -> None:
+    instance_id = runbook.running_instance()
+    runbook.inject_fault("ec2", "RebootInstances", "UnauthorizedOperation")
+
+    execution = runbook.run(InstanceId=instance_id, Reason=REASON)
+
+    assert execution.status == "Failed"
+    assert execution.step("rebootInstance")["StepStatus"] == "Failed"
+    assert runbook.state(instance_id) == "running"
+    message = check_notification(
+        runbook, execution, instance_id, previous_state="running", action_taken="none", outcome="failed"
+    )
+    assert message["failed_step"] == "rebootInstance"
+    assert "UnauthorizedOperation" in message["error"]
+
+
+def test_status_checks_that_never_recover_time_out_and_notify(runbook: RunbookHarness) -> None:
+    instance_id = runbook.running_instance()
+    runbook.impair(instance_id)
+    execution_id = runbook.start(InstanceId=instance_id, Reason=REASON)
+    runbook.wait_for_current_step(execution_id, "waitInstanceStatusOk")
+
+    # Past the wait's 900 s timeout at once, rather than 9 real seconds at the test clock's 100x.
+    runbook.twin.clock(advance_seconds=901)
+    execution = runbook.wait_for_status(execution_id, {"Success", "Failed", "TimedOut", "Cancelled"})
+
+    # The execution reports its first critical failure's status: TimedOut here, Failed in general.
+    assert execution.status in UNSUCCESSFUL
+    assert execution.step("waitInstanceStatusOk")["StepStatus"] == "TimedOut"
+    message = check_notification(
+        runbook, execution, instance_id, previous_state="running", action_taken="rebooted", outcome="failed"
+    )
+    assert message["failed_step"] == "waitInstanceStatusOk"
+    assert "timed out" in message["error"].lower()
+
+
+def test_sns_failing_once_still_sends_exactly_one_failure_notification(runbook: RunbookHarness) -> None:
+    instance_id = runbook.running_instance()
+    runbook.inject_fault("sns", "Publish", "Throttling", times=1)
+
+    execution = runbook.run(InstanceId=instance_id, Reason=REASON)
+
+    assert execution.status == "Failed"
+    assert execution.step("publishNotification")["StepStatus"] == "Failed"
+    assert runbook.state(instance_id) == "running"
+    message = check_notification(
+        runbook, execution, instance_id, previous_state="running", action_taken="rebooted", outcome="failed"
+    )
+    assert message["failed_step"] == "publishNotification"
+    assert "Throttling" in message["error"]
+
+
+def test_sns_down_leaves_a_failed_execution_and_no_message(runbook: RunbookHarness) -> None:
+    instance_id = runbook.running_instance()
+    runbook.inject_fault("sns", "Publish", "InternalError", times=None)
+
+    execution = runbook.run(InstanceId=instance_id, Reason=REASON)
+
+    assert execution.status == "Failed"
+    assert execution.step("publishFailureNotification")["StepStatus"] == "Failed"
+    assert runbook.notifications() == []
+    assert execution.output("recordOutcome.Outcome") == "failed"
+    assert execution.output("recordOutcome.ActionTaken") == "rebooted"
+    assert execution.output("recordOutcome.NotificationMessageId") == "none"
