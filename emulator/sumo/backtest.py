@@ -62,6 +62,7 @@ _MONTHS = {name: number for number, name in enumerate(
 _COMBINED_TIME = re.compile(r"(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})")
 _JSON_TIME_KEYS = ("ts", "timestamp", "@timestamp")
 _DURATION_FLAGS = ("--time-range", "--missing-data-time-range")
+_UNSEEN = object()
 
 INVENTORY_KEYS = {
     "query": "sumo_monitor_query",
@@ -99,7 +100,7 @@ class TimestampReader:
     """Epoch ms of a log line by the documented rule; caches combined-log times, which repeat within a second."""
 
     def __init__(self) -> None:
-        self._combined_cache: dict[str, int | None] = {}
+        self._combined_cache: dict[str, object] = {}
 
     def __call__(self, line: str) -> int | None:
         if line.startswith("{"):
@@ -111,13 +112,18 @@ class TimestampReader:
         bracket = line.find("[")
         if bracket < 0:
             return None
-        stamp = line[bracket + 1 : bracket + 27]
-        cached = self._combined_cache.get(stamp)
-        if cached is None and stamp not in self._combined_cache:
+        stamp = line[bracket + 1 : bracket + 27]  # 27/Nov/2026:10:00:00 +0000
+        seconds = stamp[18:20]
+        if stamp[17:18] != ":" or not (seconds.isdigit() and seconds.isascii()) or int(seconds) > 59:
+            return None
+        # Cached per minute (date, hh:mm, offset), so a busy log parses each minute's time once.
+        minute_key = stamp[:17] + stamp[20:]
+        minute_ms = self._combined_cache.get(minute_key, _UNSEEN)
+        if minute_ms is _UNSEEN:
             if len(self._combined_cache) > 100_000:
                 self._combined_cache.clear()
-            cached = self._combined_cache[stamp] = _combined_ms(stamp)
-        return cached
+            minute_ms = self._combined_cache[minute_key] = _combined_ms(stamp[:18] + "00" + stamp[20:])
+        return None if minute_ms is None else minute_ms + int(seconds) * 1000
 
     @staticmethod
     def _json_time(line: str) -> int | None:

@@ -32,7 +32,11 @@ class MinuteScheduler:
         if self._thread is not None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="sumo-monitor-scheduler", daemon=True)
+        # Taken before the thread starts, so a jump made right after start() counts as a jump.
+        first_boundary = math.floor(self._clock.now() / PASS_INTERVAL_SECONDS) * PASS_INTERVAL_SECONDS
+        self._thread = threading.Thread(
+            target=self._loop, args=(first_boundary,), name="sumo-monitor-scheduler", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -41,8 +45,7 @@ class MinuteScheduler:
             self._thread.join(timeout=15)
             self._thread = None
 
-    def _loop(self) -> None:
-        last_boundary = math.floor(self._clock.now() / PASS_INTERVAL_SECONDS) * PASS_INTERVAL_SECONDS
+    def _loop(self, last_boundary: float) -> None:
         while not self._stop.is_set():
             next_boundary = last_boundary + PASS_INTERVAL_SECONDS
             wait = next_boundary - self._clock.now()

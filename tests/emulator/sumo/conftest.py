@@ -3,6 +3,7 @@ what the monitors send."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -54,6 +55,7 @@ class ServedSumo:
         response.raise_for_status()
 
 
+@contextlib.contextmanager
 def serve(clock: ScaledClock, rate_limit: bool = False) -> Iterator[ServedSumo]:
     settings = TwinSettings(sumo_port=0, sumo_rate_limit=rate_limit)
     twin = create_sumo_twin(clock, settings)
@@ -79,12 +81,29 @@ def clock() -> ScaledClock:
 
 @pytest.fixture
 def sumo(clock: ScaledClock) -> Iterator[ServedSumo]:
-    yield from serve(clock)
+    with serve(clock) as served:
+        yield served
 
 
 @pytest.fixture
 def limited_sumo(clock: ScaledClock) -> Iterator[ServedSumo]:
-    yield from serve(clock, rate_limit=True)
+    with serve(clock, rate_limit=True) as served:
+        yield served
+
+
+@pytest.fixture
+def quick_sumo() -> Iterator[ServedSumo]:
+    """A 600x clock without the scheduler: retries and waits pass quickly, passes run only when asked."""
+    with serve(ScaledClock(speed=600.0, start=CLOCK_START)) as served:
+        yield served
+
+
+@pytest.fixture
+def fast_sumo() -> Iterator[ServedSumo]:
+    """A 600x clock (a virtual minute every 0.1 s) with the scheduler running, as the twin runs in tests."""
+    with serve(ScaledClock(speed=600.0, start=CLOCK_START)) as served:
+        served.twin.start()
+        yield served
 
 
 @dataclass
