@@ -23,6 +23,8 @@ def to_number(value: object) -> Number | None:
     if isinstance(value, float):
         return tidy_number(value) if math.isfinite(value) else None
     if isinstance(value, str):
+        if value.isdigit() and value.isascii():  # the usual case (a parsed millisecond count) needs no float
+            return int(value)
         text = value.strip()
         if not text or "_" in text:
             return None
