@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import socket
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from emulator.automation import AutomationService, InMemoryDocumentSource
@@ -16,6 +18,9 @@ from emulator.clock import ScaledClock
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
+# A call to moto takes 10-100 ms of real time, i.e. 10-100 virtual seconds at this speed: far inside AWS's timeouts.
+AWS_SPEED = 1_000.0
+# For runbooks that only wait (sleep, approve, pause): ten virtual minutes pass in 60 ms.
 FAST = 10_000.0
 
 
@@ -59,8 +64,17 @@ def ec2(client_factory: Callable[[str], Any]) -> Any:
     return client_factory("ec2")
 
 
+_IMAGE_IDS: dict[str, str] = {}
+
+
 def launch_instance(ec2: Any, tags: dict[str, str] | None = None) -> str:
-    image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    # moto lists hundreds of public images; find one once per session.
+    endpoint = ec2.meta.endpoint_url
+    if endpoint not in _IMAGE_IDS:
+        _IMAGE_IDS[endpoint] = ec2.describe_images(
+            Owners=["amazon"], Filters=[{"Name": "name", "Values": ["amzn2-ami-*"]}]
+        )["Images"][0]["ImageId"]
+    image_id = _IMAGE_IDS[endpoint]
     tag_specs = (
         [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}] if tags else []
     )
@@ -81,7 +95,7 @@ def instance_state(ec2: Any, instance_id: str) -> str:
 
 @pytest.fixture
 def clock() -> ScaledClock:
-    return ScaledClock(speed=FAST)
+    return ScaledClock(speed=AWS_SPEED)
 
 
 @pytest.fixture
@@ -134,3 +148,83 @@ def runbook(service: AutomationService, documents: InMemoryDocumentSource) -> Ru
 
 def steps_by_name(execution: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {step["StepName"]: step for step in execution["StepExecutions"]}
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """Poll (real time) until `predicate` returns something truthy; for states reached by background threads."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def wait_for_status(runbook: Runbook, execution_id: str, status: str) -> dict[str, Any]:
+    return wait_until(
+        lambda: (execution := runbook.get(execution_id))["AutomationExecutionStatus"] == status and execution
+    )
+
+
+class FaultyClient:
+    """Delegates to a real client, except that `operation` raises a ClientError (the first `times` calls, or always)."""
+
+    def __init__(self, client: Any, operation: str, code: str, times: int | None = None, replace: Any = None) -> None:
+        self._client = client
+        self._operation = operation
+        self._code = code
+        self._remaining = times
+        self._replace = replace
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._client, name)
+        if name != self._operation:
+            return real
+
+        def faulty(**kwargs: Any) -> Any:
+            self.calls += 1
+            if self._remaining is None or self._remaining > 0:
+                if self._remaining is not None:
+                    self._remaining -= 1
+                if self._replace is not None:
+                    return self._replace(real(**kwargs))
+                raise ClientError({"Error": {"Code": self._code, "Message": "injected fault"}}, self._operation)
+            return real(**kwargs)
+
+        return faulty
+
+
+def faulty_factory(
+    client_factory: Callable[[str], Any], service_name: str, client: FaultyClient
+) -> Callable[[str], Any]:
+    return lambda name: client if name == service_name else client_factory(name)
+
+
+@pytest.fixture
+def make_runbook(
+    client_factory: Callable[[str], Any], documents: InMemoryDocumentSource
+) -> Iterator[Callable[..., Runbook]]:
+    """A Runbook over its own service, for tests that need another clock, client factory or script environment."""
+    services: list[AutomationService] = []
+
+    def make(
+        clock: ScaledClock | None = None,
+        factory: Callable[[str], Any] | None = None,
+        script_environment: dict[str, str] | None = None,
+    ) -> Runbook:
+        automation = AutomationService(
+            clock or ScaledClock(speed=FAST),
+            factory or client_factory,
+            documents,
+            ACCOUNT_ID,
+            REGION,
+            script_environment,
+        )
+        services.append(automation)
+        return Runbook(automation, documents)
+
+    yield make
+    for automation in services:
+        automation.close()

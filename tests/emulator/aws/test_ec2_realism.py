@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -10,9 +12,14 @@ from tests.emulator.aws.conftest import control
 pytestmark = pytest.mark.twin
 
 
+@functools.cache
+def _image_id(aws_url: str, ec2) -> str:
+    return ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+
+
 def _launch(aws) -> str:
     ec2 = aws.client("ec2")
-    image_id = ec2.describe_images()["Images"][0]["ImageId"]
+    image_id = _image_id(aws.aws_url, ec2)
     return ec2.run_instances(ImageId=image_id, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
 
 
