@@ -273,11 +273,16 @@ def _judge(rows: list[dict[str, object]], trigger: TriggerSettings) -> tuple[boo
     compare = _COMPARE[trigger.threshold_type]
     if trigger.field is None:
         return compare(len(rows), trigger.threshold), len(rows), f"{len(rows)} row(s)"
-    if rows and all(trigger.field not in row for row in rows):
+    # Field names are case-insensitive in Sumo, as the twin's monitor evaluation also reads them.
+    wanted = trigger.field.lower()
+    keys = [next((key for key in row if key.lower() == wanted), None) for row in rows]
+    if rows and all(key is None for key in keys):
         raise BacktestError(
             f"the trigger field {trigger.field!r} is not in the query's results (fields: {', '.join(rows[0])})"
         )
-    values = [number for row in rows if (number := to_number(row.get(trigger.field))) is not None]
+    values = [
+        number for row, key in zip(rows, keys, strict=True) if key and (number := to_number(row[key])) is not None
+    ]
     matching = [value for value in values if compare(value, trigger.threshold)]
     if matching:
         shown = max(matching) if trigger.threshold_type.startswith("Greater") else min(matching)

@@ -130,7 +130,7 @@ def test_lines_outside_the_scope_count_as_missing_data() -> None:
 
 
 def test_unknown_trigger_field_is_reported() -> None:
-    trigger = TriggerSettings(threshold=5, time_range_seconds=600, field="slow")
+    trigger = TriggerSettings(threshold=5, time_range_seconds=600, field="slow")  # slow_calls is the name
     with pytest.raises(BacktestError, match="'slow' is not in the query's results"):
         run_backtest(access_log(3, {0: 1}), DEFAULT_LATENCY_QUERY, trigger, GuardSettings(), API_METADATA)
 
@@ -291,3 +291,9 @@ def test_an_inventory_value_needing_ansible_lookups_asks_for_a_flag(
     inventory.write_text("---\nsumo_monitor_query: \"{{ lookup('template', 'q.j2') }}\"\n")
     assert main(["--log", str(log_file), "--inventory", str(inventory), "--threshold", "1", "--time-range", "5m"]) == 2
     assert "sumo_monitor_query" in capsys.readouterr().err
+
+
+def test_trigger_field_is_matched_case_insensitively() -> None:
+    trigger = TriggerSettings(threshold=5, threshold_type="GreaterThan", time_range_seconds=600, field="Slow_Calls")
+    result = run_backtest(access_log(15, {2: 6}), DEFAULT_LATENCY_QUERY, trigger, GuardSettings(), API_METADATA)
+    assert transitions(result) == [(3, "Critical"), (13, "ResolvedCritical")]
