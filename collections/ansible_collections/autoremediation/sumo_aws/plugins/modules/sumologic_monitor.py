@@ -280,6 +280,8 @@ CONNECTION_TYPES = [
 # The only windows Sumo accepts for Logs conditions, keyed by length in seconds.
 TIME_RANGES = {300: "-5m", 600: "-10m", 900: "-15m", 1800: "-30m", 3600: "-1h", 10800: "-3h", 21600: "-6h"}
 TIME_RANGES.update({43200: "-12h", 86400: "-24h"})
+# Stands for a connection that an earlier task would create, in check mode only.
+PLANNED_CONNECTION_ID = "(created by an earlier task)"
 TRIGGER_ORDER = ["Critical", "ResolvedCritical", "MissingData", "ResolvedMissingData"]
 
 
@@ -484,7 +486,8 @@ def comparable(monitor: dict[str, Any], manage_tags: bool, manage_alert_name: bo
     return view
 
 
-def find_connection_id(client: SumoClient, name: str) -> str:
+def find_connection_id(client: SumoClient, name: str, check_mode: bool = False) -> str | None:
+    """Id of the one connection called `name`; None in check mode when an earlier task would create it."""
     token = None
     matches: list[str] = []
     while True:
@@ -493,6 +496,8 @@ def find_connection_id(client: SumoClient, name: str) -> str:
         token = page.get("next")
         if not token:
             break
+    if not matches and check_mode:
+        return None
     if len(matches) != 1:
         found = f"{len(matches)} ({', '.join(matches)})" if matches else "none"
         raise SumoApiError(f"connection_name {name!r} must name exactly one Sumo Logic connection; found {found}")
@@ -551,7 +556,13 @@ def run(module: AnsibleModule, client: SumoClient, segments: list[str]) -> dict[
 
     connection_id = params["connection_id"]
     if params["connection_name"]:
-        connection_id = find_connection_id(client, params["connection_name"])
+        connection_id = find_connection_id(client, params["connection_name"], module.check_mode)
+        if connection_id is None:
+            module.warn(
+                f"connection {params['connection_name']!r} does not exist yet; in check mode the monitor is predicted "
+                "as if an earlier task had created it"
+            )
+            connection_id = PLANNED_CONNECTION_ID
     wanted = desired_monitor(params, connection_id)
     after = comparable(wanted, manage_tags, manage_alert_name)
 

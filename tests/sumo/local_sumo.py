@@ -1,0 +1,64 @@
+"""A private local Sumo Logic for these tests: the twin's Sumo app served in-process on a free port.
+
+In-process rather than the session `twin` so each test module gets its own empty monitor library and its own
+request log, read straight from the backend.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.serving import make_server
+
+from emulator.clock import ScaledClock
+from emulator.service import TwinSettings
+from emulator.sumo.auth import DEFAULT_ACCESS_ID, DEFAULT_ACCESS_KEY
+from emulator.sumo.server import SumoTwin, create_sumo_twin
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LocalSumo:
+    twin: SumoTwin
+    api_url: str
+    access_id: str = DEFAULT_ACCESS_ID
+    access_key: str = DEFAULT_ACCESS_KEY
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Every API request received so far: method, path with query, body (Authorization masked), status."""
+        return self.twin.backend.recorded_requests()
+
+    def requests_since(self, count: int) -> list[dict[str, Any]]:
+        return self.requests()[count:]
+
+    def writes_since(self, count: int) -> list[dict[str, Any]]:
+        return [entry for entry in self.requests_since(count) if entry["method"] != "GET"]
+
+    def api_settings(self) -> dict[str, str]:
+        """The role's and the modules' connection variables for this Sumo."""
+        return {"sumo_api_endpoint": self.api_url, "sumo_access_id": self.access_id, "sumo_access_key": self.access_key}
+
+
+@contextmanager
+def serve_local_sumo() -> Iterator[LocalSumo]:
+    port = _free_port()
+    settings = TwinSettings(sumo_port=port, sumo_rate_limit=False, clock_speed=100.0)
+    twin = create_sumo_twin(ScaledClock(speed=100.0), settings)
+    server = make_server("127.0.0.1", port, twin.wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="local-sumo", daemon=True)
+    thread.start()
+    try:
+        yield LocalSumo(twin=twin, api_url=f"{settings.sumo_url}/api")
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -1,0 +1,285 @@
+"""The two modules run by ansible-playbook against a local Sumo Logic: create, no-op, update, delete, check and diff
+mode, secrets kept out of output, bad input refused before any change, and every request valid per the spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator.sumo.spec import validate_request
+from tests.sumo.local_sumo import LocalSumo
+from tests.sumo.playbook_runner import PlaybookRun, run_playbook
+
+SECRET = "s3cr3t-webhook-token-0123456789"
+PAYLOAD = '{"Id":"{{Id}}","Name":"{{Name}}","TriggerType":"{{TriggerType}}"}'
+QUERY = (
+    '_sourceCategory=prod/api "/api/data"\n'
+    '| parse regex "response_time=(?<response_time>[0-9.]+)ms"\n'
+    "| num(response_time)\n"
+    "| where response_time > 3000\n"
+    "| count as slow_calls"
+)
+pytestmark = pytest.mark.slow
+
+API = {
+    "endpoint": "{{ sumo_api_endpoint }}",
+    "access_id": "{{ sumo_access_id }}",
+    "access_key": "{{ sumo_access_key }}",
+}
+
+
+def _connection_task(task_name: str, **args: Any) -> dict[str, Any]:
+    module_args = {
+        "name": "modules-test hook",
+        "url": "http://127.0.0.1:9/hook",
+        "headers": {"Authorization": f"Bearer {SECRET}"},
+        # The playbook is written by yaml.safe_dump, so the braces need protecting from Jinja here.
+        "default_payload": "{% raw %}" + PAYLOAD + "{% endraw %}",
+        **API,
+        **args,
+    }
+    return {"name": task_name, "autoremediation.sumo_aws.sumologic_connection": module_args, "register": "result"}
+
+
+def _monitor_task(task_name: str, **args: Any) -> dict[str, Any]:
+    module_args = {
+        "name": "modules-test monitor",
+        "folder": "/Monitor/Modules Test/Nested",
+        "query": QUERY,
+        "trigger_field": "slow_calls",
+        "threshold": 5,
+        "time_range": "10m",
+        "missing_data": True,
+        "connection_name": "modules-test hook",
+        **API,
+        **args,
+    }
+    return {"name": task_name, "autoremediation.sumo_aws.sumologic_monitor": module_args, "register": "result"}
+
+
+def _run(tmp_path: Path, sumo: LocalSumo, tasks: list[dict[str, Any]], **options: Any) -> PlaybookRun:
+    return run_playbook(tmp_path, tasks, variables=sumo.api_settings(), **options)
+
+
+def _paths(entries: list[dict[str, Any]]) -> list[str]:
+    return [f"{entry['method']} {entry['path']}" for entry in entries]
+
+
+@pytest.fixture(scope="module")
+def lifecycle(local_sumo: LocalSumo, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One pass through the life of a connection and a monitor; each step keeps its result and its requests."""
+    steps: dict[str, Any] = {}
+
+    def step(key: str, tasks: list[dict[str, Any]], **options: Any) -> None:
+        before = len(local_sumo.requests())
+        run = _run(tmp_path_factory.mktemp(key), local_sumo, tasks, **options)
+        steps[key] = {"run": run, "requests": local_sumo.requests_since(before)}
+
+    step("monitor_check_create", [_connection_task("connection"), _monitor_task("monitor")], check=True)
+    step("connection_create", [_connection_task("connection")])
+    step("connection_again", [_connection_task("connection")])
+    step("connection_update", [_connection_task("connection", description="now with a description")])
+    step("monitor_create", [_monitor_task("monitor")])
+    step("monitor_again", [_monitor_task("monitor")])
+    step("monitor_update", [_monitor_task("monitor", threshold=7)])
+    step("monitor_diff", [_monitor_task("monitor", query=QUERY.replace("3000", "4000"))], check=True, diff=True)
+    step("monitor_diff_text", [_monitor_task("monitor", query=QUERY.replace("3000", "4000"))], diff=True, human=True)
+    step("monitor_check_delete", [_monitor_task("monitor", state="absent")], check=True)
+    step("monitor_delete", [_monitor_task("monitor", state="absent")])
+    step("monitor_delete_again", [_monitor_task("monitor", state="absent")])
+    step("connection_delete", [_connection_task("connection", state="absent")])
+    steps["all_requests"] = local_sumo.requests()
+    return steps
+
+
+def test_check_mode_predicts_creation_and_creates_nothing(lifecycle: dict[str, Any]) -> None:
+    step = lifecycle["monitor_check_create"]
+    assert step["run"].returncode == 0, step["run"].stdout
+    assert step["run"].result("connection")["changed"] is True
+    monitor = step["run"].result("monitor")
+    assert monitor["changed"] is True
+    assert monitor["created_folders"] == ["/Monitor/Modules Test", "/Monitor/Modules Test/Nested"]
+    assert [entry for entry in step["requests"] if entry["method"] != "GET"] == []
+
+
+def test_connection_is_created_with_one_post_of_a_webhook_definition(lifecycle: dict[str, Any]) -> None:
+    step = lifecycle["connection_create"]
+    result = step["run"].result("connection")
+    assert result["changed"] is True and len(result["id"]) == 16
+    writes = [entry for entry in step["requests"] if entry["method"] != "GET"]
+    assert _paths(writes) == ["POST /api/v1/connections"]
+    assert writes[0]["body"]["type"] == "WebhookDefinition"
+    assert writes[0]["body"]["headers"] == [{"name": "Authorization", "value": "********"}]  # masked by the recorder
+
+
+def test_connection_second_run_changes_nothing(lifecycle: dict[str, Any]) -> None:
+    step = lifecycle["connection_again"]
+    assert step["run"].result("connection")["changed"] is False
+    assert [entry for entry in step["requests"] if entry["method"] != "GET"] == []
+
+
+def test_connection_description_change_is_one_put(lifecycle: dict[str, Any]) -> None:
+    step = lifecycle["connection_update"]
+    connection_id = lifecycle["connection_create"]["run"].result("connection")["id"]
+    assert step["run"].result("connection")["changed"] is True
+    writes = [entry for entry in step["requests"] if entry["method"] != "GET"]
+    assert _paths(writes) == [f"PUT /api/v1/connections/{connection_id}"]
+    assert writes[0]["body"]["description"] == "now with a description"
+
+
+def test_monitor_is_created_in_new_nested_folders_and_notifies_the_connection(lifecycle: dict[str, Any]) -> None:
+    step = lifecycle["monitor_create"]
+    result = step["run"].result("monitor")
+    assert result["changed"] is True
+    assert result["path"] == "/Monitor/Modules Test/Nested/modules-test monitor"
+    writes = [entry for entry in step["requests"] if entry["method"] != "GET"]
+    assert [entry["body"]["type"] for entry in writes] == [
+        "MonitorsLibraryFolder",
+        "MonitorsLibraryFolder",
+        "MonitorsLibraryMonitor",
+    ]
+    monitor = result["monitor"]
+    connection_id = lifecycle["connection_create"]["run"].result("connection")["id"]
+    assert monitor["queries"] == [{"rowId": "A", "query": QUERY}]
+    assert monitor["notifications"][0]["notification"]["connectionId"] == connection_id
+    assert sorted(monitor["notifications"][0]["runForTriggerTypes"]) == sorted(
+        ["Critical", "ResolvedCritical", "MissingData", "ResolvedMissingData"]
+    )
+    critical = next(trigger for trigger in monitor["triggers"] if trigger["triggerType"] == "Critical")
+    assert critical["thresholdType"] == "GreaterThan"
+    assert (critical["field"], critical["timeRange"]) == ("slow_calls", "-10m")
+
+
+def test_monitor_second_run_changes_nothing(lifecycle: dict[str, Any]) -> None:
+    step = lifecycle["monitor_again"]
+    assert step["run"].result("monitor")["changed"] is False
+    assert [entry for entry in step["requests"] if entry["method"] != "GET"] == []
+
+
+def test_monitor_threshold_change_is_exactly_one_put_carrying_the_current_version(lifecycle: dict[str, Any]) -> None:
+    created = lifecycle["monitor_create"]["run"].result("monitor")["monitor"]
+    step = lifecycle["monitor_update"]
+    result = step["run"].result("monitor")
+    writes = [entry for entry in step["requests"] if entry["method"] != "GET"]
+    assert result["changed"] is True
+    assert _paths(writes) == [f"PUT /api/v1/monitors/{created['id']}"]
+    assert writes[0]["body"]["type"] == "MonitorsLibraryMonitorUpdate"
+    assert writes[0]["body"]["version"] == created["version"]
+    assert result["monitor"]["version"] == created["version"] + 1
+    assert {trigger["threshold"] for trigger in result["monitor"]["triggers"] if "threshold" in trigger} == {7}
+
+
+def test_diff_mode_shows_the_query_change_and_check_mode_writes_nothing(lifecycle: dict[str, Any]) -> None:
+    step = lifecycle["monitor_diff"]
+    diff = step["run"].result("monitor")["diff"]
+    assert "| where response_time > 3000" in diff["before"]
+    assert "| where response_time > 4000" in diff["after"]
+    assert [entry for entry in step["requests"] if entry["method"] != "GET"] == []
+
+
+def test_human_diff_output_shows_changed_query_lines_and_no_secret(lifecycle: dict[str, Any]) -> None:
+    output = lifecycle["monitor_diff_text"]["run"].stdout
+    assert "-  | where response_time > 3000" in output
+    assert "+  | where response_time > 4000" in output
+    assert SECRET not in output
+
+
+def test_no_output_anywhere_carries_the_webhook_secret(lifecycle: dict[str, Any]) -> None:
+    for key, step in lifecycle.items():
+        if key == "all_requests":
+            continue
+        assert SECRET not in step["run"].stdout, key
+        assert SECRET not in step["run"].stderr, key
+
+
+def test_check_mode_delete_deletes_nothing(lifecycle: dict[str, Any]) -> None:
+    step = lifecycle["monitor_check_delete"]
+    assert step["run"].result("monitor")["changed"] is True
+    assert [entry for entry in step["requests"] if entry["method"] != "GET"] == []
+
+
+def test_delete_removes_the_monitor_and_a_second_delete_changes_nothing(lifecycle: dict[str, Any]) -> None:
+    monitor_id = lifecycle["monitor_create"]["run"].result("monitor")["id"]
+    deleted = lifecycle["monitor_delete"]
+    assert deleted["run"].result("monitor")["changed"] is True
+    assert _paths([entry for entry in deleted["requests"] if entry["method"] != "GET"]) == [
+        f"DELETE /api/v1/monitors/{monitor_id}"
+    ]
+    again = lifecycle["monitor_delete_again"]
+    assert again["run"].result("monitor")["changed"] is False
+    assert [entry for entry in again["requests"] if entry["method"] != "GET"] == []
+
+
+def test_connection_delete_names_the_connection_type(lifecycle: dict[str, Any]) -> None:
+    connection_id = lifecycle["connection_create"]["run"].result("connection")["id"]
+    writes = [entry for entry in lifecycle["connection_delete"]["requests"] if entry["method"] != "GET"]
+    assert _paths(writes) == [f"DELETE /api/v1/connections/{connection_id}?type=WebhookConnection"]
+
+
+def test_every_request_the_modules_sent_succeeded_and_validates_against_the_spec(lifecycle: dict[str, Any]) -> None:
+    requests = lifecycle["all_requests"]
+    assert len(requests) > 20
+    problems = {
+        f"{entry['method']} {entry['path']}": validate_request(entry["method"], entry["path"], entry["body"])
+        for entry in requests
+    }
+    assert {request: found for request, found in problems.items() if found} == {}
+    # 404 is how a missing path or folder answers; nothing else may fail.
+    assert {entry["status"] for entry in requests} <= {200, 204, 404}
+
+
+# --- bad input: each refused with a clear message before any change --------------------------------------------
+
+
+def _refused(local_sumo: LocalSumo, tmp_path: Path, task: dict[str, Any], **options: Any) -> tuple[str, list]:
+    before = len(local_sumo.requests())
+    run = _run(tmp_path, local_sumo, [task], **options)
+    result = run.result(task["name"])
+    assert run.returncode != 0 and result.get("failed") is True
+    return result["msg"], local_sumo.requests_since(before)
+
+
+def test_wrong_credentials_are_reported_as_rejected_and_nothing_is_written(
+    local_sumo: LocalSumo, tmp_path: Path
+) -> None:
+    message, requests = _refused(local_sumo, tmp_path, _monitor_task("monitor", access_key="wrong-key"))
+    assert message.startswith("Sumo Logic rejected the credentials (HTTP 401 unauthorized")
+    assert [entry for entry in requests if entry["method"] != "GET"] == []
+    assert "wrong-key" not in message
+
+
+def test_unknown_deployment_lists_valid_names_and_calls_nothing(local_sumo: LocalSumo, tmp_path: Path) -> None:
+    task = _monitor_task("monitor", deployment="mars")
+    del task["autoremediation.sumo_aws.sumologic_monitor"]["endpoint"]
+    message, requests = _refused(local_sumo, tmp_path, task)
+    assert "mars" in message and "us1" in message and "us2" in message and "kr" in message
+    assert requests == []
+
+
+def test_monitor_name_with_a_slash_is_refused_before_any_call(local_sumo: LocalSumo, tmp_path: Path) -> None:
+    message, requests = _refused(local_sumo, tmp_path, _monitor_task("monitor", name="api/data"))
+    assert "contain no '/'" in message and "'api/data'" in message
+    assert requests == []
+
+
+def test_payload_that_is_not_json_is_refused_before_any_call(local_sumo: LocalSumo, tmp_path: Path) -> None:
+    task = _connection_task("connection", default_payload='{% raw %}{"Name": {{Name}}{% endraw %}')
+    message, requests = _refused(local_sumo, tmp_path, task)
+    assert message.startswith("default_payload is not a valid JSON template")
+    assert requests == []
+
+
+def test_credentials_can_come_from_the_environment(local_sumo: LocalSumo, tmp_path: Path) -> None:
+    task = _monitor_task("monitor", state="absent", name="never-created")
+    for option in ("access_id", "access_key"):
+        del task["autoremediation.sumo_aws.sumologic_monitor"][option]
+    run = run_playbook(
+        tmp_path,
+        [task],
+        variables=local_sumo.api_settings(),
+        environment={"SUMO_ACCESS_ID": local_sumo.access_id, "SUMO_ACCESS_KEY": local_sumo.access_key},
+    )
+    assert run.returncode == 0, run.stdout
+    assert run.result("monitor")["changed"] is False
