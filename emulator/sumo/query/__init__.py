@@ -11,6 +11,7 @@ Supported: the search scope (keywords, "phrases", `*` wildcards, `_sourceCategor
 with `as` aliases, several per stage, and `by` groups. Anything else raises QueryError naming the operator.
 
 Where Sumo's behaviour is not documented this engine chooses the stricter reading:
+* A line starting with `//` is a comment; `//` after other text on a line is not treated as one.
 * Keywords and phrases are case-insensitive substrings of `_raw`; `*` is a wildcard in bare keywords, literal inside
   quotes. A `field=value` term in the scope must name a metadata field (other fields belong in `| where`).
 * A field not defined by the record or an earlier operator is a compile error (except after `json auto`).

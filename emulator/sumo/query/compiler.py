@@ -178,10 +178,18 @@ def _compile_stage(tokens: list[Token], stage_text: str, number: int, fields: Fi
     return compile_simple(stream, fields)
 
 
+def _blank_comment_lines(text: str) -> str:
+    """Lines starting with `//` are comments in Sumo; they become spaces so error positions stay true."""
+    lines = text.split("\n")
+    return "\n".join(" " * len(line) if line.lstrip().startswith("//") else line for line in lines)
+
+
 def compile_query(text: str) -> CompiledQuery:
     """Compile Sumo query text; QueryError names the operator, token or position outside the supported subset."""
     if not isinstance(text, str):
         raise QueryError(f"the query must be a string, got {type(text).__name__}")
+    original = text
+    text = _blank_comment_lines(text)
     if not text.strip():
         raise QueryError("the query is empty")
     scope_text, pipe_at = split_scope(text)
@@ -199,4 +207,4 @@ def compile_query(text: str) -> CompiledQuery:
         stages.append(stage)
     if pending_timeslice is not None:
         raise QueryError(f"`{pending_timeslice}` must be followed by an aggregate such as `count by _timeslice`")
-    return CompiledQuery(text, scope, stages)
+    return CompiledQuery(original, scope, stages)

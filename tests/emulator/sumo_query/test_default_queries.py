@@ -83,3 +83,8 @@ def test_volume_query_counts_every_api_data_line() -> None:
 
 def test_volume_query_over_nothing_returns_no_row() -> None:
     assert compile_query(VOLUME_QUERY).run([]) == []
+
+
+def test_comment_lines_are_ignored() -> None:
+    query = DEFAULT_LATENCY_QUERY.replace("| num(response_time)", "// slow means over 3 s\n| num(response_time)")
+    assert compile_query(query).run(access_records(slow=2, fast=3)) == [{"slow_calls": 2}]
