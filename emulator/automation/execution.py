@@ -381,7 +381,10 @@ class ExecutionRunner:
             executed_by=execution.executed_by,
         )
         try:
-            outcome = step.action_handler.execute(inputs, context)
+            try:
+                outcome = step.action_handler.execute(inputs, context)
+            finally:
+                execution.signals.reset()
             outputs = dict(outcome.outputs)
             for declared in step.outputs:
                 found, value = select(outcome.response, declared.selector)

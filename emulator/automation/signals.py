@@ -78,11 +78,16 @@ class SignalChannel:
                     raise StepTimedOutError()
                 self._clock.wait_for(self._arrived, 3600.0 if remaining is None else remaining)
         finally:
-            with self._lock:
-                self._accepted = frozenset()
-                self._pending.clear()
+            # Signals stay accepted until the step ends (reset), so a second approver arriving while the first
+            # approval is being recorded is not lost.
             if on_waiting:
                 on_waiting(False)
+
+    def reset(self) -> None:
+        """Stop accepting signals and drop any not consumed; called when a step attempt ends."""
+        with self._lock:
+            self._accepted = frozenset()
+            self._pending.clear()
 
 
 def payload_comment(payload: dict[str, Any] | None) -> str:

@@ -50,3 +50,34 @@ def test_create_document_without_content_is_a_validation_exception(aws):
     assert status == 400
     assert body["__type"] == "ValidationException"
     assert "content" in body["message"]
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.mark.parametrize("service", ["sns", "ec2", "iam", "sts"])
+def test_query_service_body_without_an_action_is_missing_action_and_the_next_call_works(aws, service):
+    status, _headers, raw = raw_aws_call(aws, service, FORM, b"%%%garbage")
+
+    assert status == 400
+    assert b"<Code>MissingAction</Code>" in raw
+    assert aws.client("sts").get_caller_identity()["Account"] == "123456789012"
+
+
+def test_unknown_ec2_action_is_invalid_action_in_ec2_xml(aws):
+    status, _headers, raw = raw_aws_call(aws, "ec2", FORM, b"Action=RebootEverything&Version=2016-11-15")
+
+    assert status == 400
+    assert raw.startswith(
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>InvalidAction</Code>'
+    )
+
+
+def test_unknown_json_target_is_unknown_operation(aws):
+    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.DropEverything"}
+
+    status, _headers, raw = raw_aws_call(aws, "dynamodb", headers, b"{}")
+
+    assert status == 400
+    assert json.loads(raw)["__type"] == "UnknownOperationException"
+    assert aws.client("dynamodb").list_tables()["ResponseMetadata"]["HTTPStatusCode"] == 200

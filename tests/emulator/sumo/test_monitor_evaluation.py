@@ -179,3 +179,26 @@ def test_monitor_status_search_finds_triggered_monitors(sumo, receiver):
     sumo.evaluate()
     found = sumo.sdk().get("/monitors/search", params={"query": "monitorStatus:Critical"}).json()
     assert [entry["item"]["id"] for entry in found] == [monitor["id"]]
+
+
+def warning_and_critical_triggers() -> list[dict]:
+    critical, resolved_critical = logs_triggers(threshold=10)
+    warning, resolved_warning = logs_triggers(threshold=5)
+    warning["triggerType"], resolved_warning["triggerType"] = "Warning", "ResolvedWarning"
+    return [critical, resolved_critical, warning, resolved_warning]
+
+
+def test_warning_fires_below_the_critical_threshold(sumo, receiver):
+    monitor = setup_monitor(
+        sumo, receiver, trigger_types=("Critical", "Warning"), triggers=warning_and_critical_triggers()
+    )
+    sumo.ingest("\n".join(slow_call() for _ in range(7)))
+    assert [fired["triggerType"] for fired in sumo.evaluate()["fired"]] == ["Warning"]
+    assert monitor_status(sumo, monitor["id"]) == ["Warning"]
+
+
+def test_critical_takes_precedence_over_warning_in_the_same_pass(sumo, receiver):
+    setup_monitor(sumo, receiver, trigger_types=("Critical", "Warning"), triggers=warning_and_critical_triggers())
+    sumo.ingest("\n".join(slow_call() for _ in range(12)))
+    assert [fired["triggerType"] for fired in sumo.evaluate()["fired"]] == ["Critical"]
+    assert [entry["json"]["type"] for entry in receiver.wait_for(1)] == ["Critical"]

@@ -273,3 +273,20 @@ def test_unknown_api_path_is_a_404_error_response(sumo):
     response = sumo.session().get(f"{sumo.api_url}/v1/nothing-here")
     assert response.status_code == 404
     assert response.json()["errors"][0]["code"] == "notfound"
+
+
+def test_notification_type_must_fit_the_connection_webhook_type(sumo):
+    connection = sumo.sdk().post("/connections", connection_body(webhookType="AWSLambda")).json()
+    wrong = monitor_body(notifications=[webhook_notification(connection["id"], ["Critical"])])
+    response = sumo.session().post(f"{sumo.api_url}/v1/monitors?parentId={root_id(sumo)}", json=wrong)
+    assert response.status_code == 400
+    assert "expected 'AWSLambda'" in response.json()["errors"][0]["detail"]
+    right = monitor_body(
+        notifications=[
+            {
+                "notification": {"connectionType": "AWSLambda", "connectionId": connection["id"]},
+                "runForTriggerTypes": ["Critical"],
+            }
+        ]
+    )
+    assert create(sumo, right)["notifications"][0]["notification"]["connectionType"] == "AWSLambda"
