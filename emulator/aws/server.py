@@ -24,7 +24,15 @@ from emulator.aws.documents import MotoDocumentSource
 from emulator.aws.ec2_lifecycle import Ec2Lifecycle
 from emulator.aws.faults import FaultRegistry
 from emulator.aws.function_urls import FunctionUrlHost
-from emulator.aws.wire import JSON_STYLE, StartResponse, error_response, json_error, read_request, respond
+from emulator.aws.wire import (
+    JSON_STYLE,
+    StartResponse,
+    error_response,
+    json_error,
+    protocol_problem,
+    read_request,
+    respond,
+)
 from emulator.clock import ScaledClock
 from emulator.service import TwinSettings
 
@@ -104,6 +112,10 @@ class AwsTwin:
         rejected = self._automation.vet_document_write(request)
         if rejected is not None:
             return respond(start_response, rejected)
+        problem = protocol_problem(request)
+        if problem is not None:
+            as_spoken, code, message = problem
+            return respond(start_response, error_response(as_spoken, code, message))
         if request.style == JSON_STYLE:
             try:
                 parse_json_object(request.body)

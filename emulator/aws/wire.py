@@ -6,6 +6,7 @@ form field (query and EC2 protocols) or, for REST protocols, from the botocore m
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import json
@@ -43,6 +44,7 @@ class AwsRequest:
     operation: str | None
     style: str
     body: bytes
+    target: str | None = None
 
     @property
     def is_ec2(self) -> bool:
@@ -60,7 +62,7 @@ def read_request(environ: dict[str, Any]) -> AwsRequest:
     path = environ.get("PATH_INFO", "/")
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
-        return AwsRequest(method, path, service, region, target.rsplit(".", 1)[-1], JSON_STYLE, body)
+        return AwsRequest(method, path, service, region, target.rsplit(".", 1)[-1], JSON_STYLE, body, target)
     action = _action_of(environ, body)
     if action:
         return AwsRequest(method, path, service, region, action, QUERY_STYLE, body)
@@ -114,6 +116,57 @@ def rest_operation(service: str, method: str, path: str) -> str | None:
         if route_method == method and pattern.match(path):
             return name
     return None
+
+
+@functools.cache
+def _service_model(service: str) -> Any:
+    """botocore's model for a signing name that is also a service name (all the twin's usual ones), else None."""
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+    except Exception:  # a signing name that names no service model: leave the request to moto
+        return None
+    return model if model.signing_name == service else None
+
+
+def protocol_problem(request: AwsRequest) -> tuple[AwsRequest, str, str] | None:
+    """(request as its service speaks, error code, message) when the request cannot be an API call, else None.
+
+    Catches what moto would answer with a 404 page or a 500: no Action for a query service, an Action or
+    X-Amz-Target that names no operation, no X-Amz-Target for a JSON service.
+    """
+    model = _service_model(request.service) if request.service else None
+    if model is None:
+        return None
+    protocol = model.metadata.get("protocol")
+    if protocol in ("query", "ec2"):
+        as_query = dataclasses.replace(request, style=QUERY_STYLE)
+        if request.style == REST_STYLE:
+            return as_query, "MissingAction", "The request must contain the parameter Action."
+        if request.style == QUERY_STYLE and request.operation not in model.operation_names:
+            return as_query, "InvalidAction", _invalid_action(request)
+    if protocol == "json":
+        as_json = dataclasses.replace(request, style=JSON_STYLE)
+        if request.style == REST_STYLE:
+            return as_json, "UnknownOperationException", "The request must name its operation in X-Amz-Target."
+        unknown = request.operation not in model.operation_names
+        if request.style == QUERY_STYLE and "awsQueryCompatible" in model.metadata:
+            # SQS still takes the query protocol from older SDKs.
+            return (request, "InvalidAction", _invalid_action(request)) if unknown else None
+        if request.style == QUERY_STYLE:
+            return as_json, "UnknownOperationException", "The request must name its operation in X-Amz-Target."
+        # Another API signed with the same name (DynamoDB Streams signs as dynamodb) is left to moto.
+        same_api = (request.target or "").rsplit(".", 1)[0] == model.metadata.get("targetPrefix")
+        if same_api and unknown:
+            return (
+                as_json,
+                "UnknownOperationException",
+                f"{request.operation} is not an operation of {request.service}.",
+            )
+    return None
+
+
+def _invalid_action(request: AwsRequest) -> str:
+    return f"The action {request.operation} is not valid for this web service."
 
 
 def new_request_id() -> str:
