@@ -144,6 +144,12 @@ def test_every_step_that_can_fail_leads_to_a_notification() -> None:
         assert step.get("isCritical", True) is True, f"{name} must fail the execution when it fails"
 
 
+def test_cancelling_before_the_notification_still_notifies() -> None:
+    names = list(STEPS)
+    for name in names[: names.index("collectStepResults")]:
+        assert STEPS[name].get("onCancel") == "step:collectStepResults", name
+
+
 def test_failed_notification_publish_tries_exactly_one_other_publisher() -> None:
     assert STEPS["publishNotification"]["onFailure"] == "step:readPublishError"
     assert publishes_on_every_success_path("readPublishError")

@@ -242,6 +242,22 @@ def test_rejected_change_changes_nothing_and_fails_the_run(runbook: RunbookHarne
     assert "not during the release" in message["error"]
 
 
+def test_cancelled_run_changes_nothing_and_still_notifies(runbook: RunbookHarness) -> None:
+    instance_id = runbook.running_instance()
+    execution_id = runbook.start(InstanceId=instance_id, Reason=REASON, RequireApproval=True, Approvers=["oncall-lead"])
+    runbook.wait_for_status(execution_id, {"Waiting"})
+
+    runbook.twin.client("ssm").stop_automation_execution(AutomationExecutionId=execution_id, Type="Cancel")
+    execution = runbook.wait_for_status(execution_id, {"Success", "Failed", "TimedOut", "Cancelled"})
+
+    assert execution.status == "Cancelled"
+    assert not changed_instance(execution)
+    message = check_notification(
+        runbook, execution, instance_id, previous_state="running", action_taken="none", outcome="failed"
+    )
+    assert message["failed_step"] == "approveChange"
+
+
 def test_approval_without_approvers_fails_before_any_change(runbook: RunbookHarness) -> None:
     instance_id = runbook.running_instance()
 
