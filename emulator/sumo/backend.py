@@ -11,7 +11,7 @@ from emulator.clock import Clock
 from emulator.service import TwinSettings
 from emulator.sumo.connections import Connection, ConnectionStore
 from emulator.sumo.errors import SumoApiError
-from emulator.sumo.evaluation import AlertBook, PassReport, plan_pass
+from emulator.sumo.evaluation import AlertBook, PassReport, apply_jobs, collect_jobs, run_jobs
 from emulator.sumo.library import LibraryItem, MonitorsLibrary
 from emulator.sumo.logstore import LogStore
 from emulator.sumo.webhook import DeliveryLog, Notifier
@@ -104,9 +104,13 @@ class SumoBackend:
         deliver the notifications it produced. Deliveries happen outside the state lock."""
         with self._pass_lock:
             with self.lock:
-                evaluated_at = self.clock.now() if at is None else at
+                at_ms = int((self.clock.now() if at is None else at) * 1000)
                 self.logs.prune()
-                report, notifications = plan_pass(self, evaluated_at)
+                jobs = collect_jobs(self, at_ms)
+            # Queries may take a while on many logs; API calls are not held up meanwhile.
+            run_jobs(jobs, self.logs)
+            with self.lock:
+                report, notifications = apply_jobs(self, jobs, at_ms)
             for notification in notifications:
                 report.deliveries.extend(self.notifier.deliver(notification))
             return report

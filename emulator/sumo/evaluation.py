@@ -34,6 +34,7 @@ from emulator.sumo.webhook import PlannedDelivery
 
 if TYPE_CHECKING:
     from emulator.sumo.backend import SumoBackend
+    from emulator.sumo.logstore import LogStore
 
 logger = logging.getLogger("emulator.sumo")
 
@@ -219,31 +220,93 @@ def _format_value(value: float | None) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def plan_pass(backend: SumoBackend, at: float) -> tuple[PassReport, list[PlannedDelivery]]:
-    """Evaluate every monitor at virtual time `at` (the caller holds the backend lock)."""
-    at_ms = int(at * 1000)
-    report = PassReport(evaluated_at_ms=at_ms)
-    planned: list[PlannedDelivery] = []
+@dataclass
+class MonitorJob:
+    """One monitor's share of a pass: taken under the backend lock, its queries run outside it."""
+
+    monitor_id: str
+    version: int
+    query_text: str
+    windows: dict[str, tuple[int, int]]
+    warnings: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    is_aggregate: bool = True
+    results: dict[tuple[int, int], tuple[int, list[dict[str, Any]]]] = field(default_factory=dict)
+
+
+def collect_jobs(backend: SumoBackend, at_ms: int) -> list[MonitorJob]:
+    """What to evaluate at `at_ms` (the caller holds the backend lock)."""
+    jobs = []
     for monitor in backend.library.monitors():
-        if monitor.settings.get("isDisabled"):
+        settings = monitor.settings
+        if settings.get("isDisabled"):
             backend.alerts.forget_monitor(monitor.id)
             monitor.active_states = []
             continue
-        if monitor.settings.get("monitorType") != "Logs":
+        if settings.get("monitorType") != "Logs":
             monitor.warnings = {"evaluation": "The local twin evaluates Logs monitors only."}
             continue
+        delay_ms = parse_duration_seconds(settings.get("evaluationDelay") or "0m") * 1000
+        job = MonitorJob(monitor.id, monitor.version, settings["queries"][0]["query"], {})
+        for trigger in settings["triggers"]:
+            kind = trigger["triggerType"]
+            if kind not in ALERT_KINDS:
+                continue
+            method = trigger.get("detectionMethod", "StaticCondition")
+            if kind != "MissingData" and method not in _STATIC_METHODS:
+                job.warnings[f"trigger.{kind}"] = (
+                    f"The local twin does not evaluate {method} triggers; {kind} never fires."
+                )
+                continue
+            end_ms = at_ms - delay_ms
+            job.windows[kind] = (end_ms - parse_duration_seconds(trigger["timeRange"]) * 1000, end_ms)
+        jobs.append(job)
+    return jobs
+
+
+def run_jobs(jobs: list[MonitorJob], logs: LogStore) -> None:
+    """Run every job's query over its windows, without the backend lock (the log store has its own).
+    Monitors with the same query and window share one run."""
+    shared: dict[tuple[str, int, int], tuple[int, list[dict[str, Any]]]] = {}
+    for job in jobs:
+        try:
+            compiled = _query_cache.get(job.query_text)
+        except QueryError as error:
+            job.error = f"The query cannot be evaluated: {error}"
+            continue
+        job.is_aggregate = compiled.is_aggregate
+        for start_ms, end_ms in set(job.windows.values()):
+            key = (job.query_text, start_ms, end_ms)
+            if key not in shared:
+                try:
+                    summary = compiled.summarize(logs.window(start_ms, end_ms))
+                    shared[key] = (summary.scope_matches, compiled.finish([summary]))
+                except Exception as error:
+                    job.error = f"The query failed while running: {type(error).__name__}: {error}"
+                    break
+            # Later stages may change rows, so each monitor gets its own copies.
+            scope_matches, rows = shared[key]
+            job.results[(start_ms, end_ms)] = (scope_matches, [dict(row) for row in rows])
+
+
+def apply_jobs(backend: SumoBackend, jobs: list[MonitorJob], at_ms: int) -> tuple[PassReport, list[PlannedDelivery]]:
+    """Move alerts by the jobs' results and plan notifications (the caller holds the backend lock). A monitor
+    changed or deleted while its query ran is left for the next pass."""
+    report = PassReport(evaluated_at_ms=at_ms)
+    planned: list[PlannedDelivery] = []
+    for job in jobs:
+        monitor = backend.library.find(job.monitor_id)
+        if monitor is None or monitor.version != job.version or monitor.settings.get("isDisabled"):
+            continue
         report.monitors_evaluated += 1
-        planned.extend(_evaluate_monitor(backend, monitor, at_ms, report))
+        planned.extend(_apply_job(backend, monitor, job, at_ms, report))
     return report, planned
 
 
-def _evaluate_monitor(
-    backend: SumoBackend, monitor: LibraryItem, at_ms: int, report: PassReport
+def _apply_job(
+    backend: SumoBackend, monitor: LibraryItem, job: MonitorJob, at_ms: int, report: PassReport
 ) -> list[PlannedDelivery]:
-    settings = monitor.settings
-    query_text = settings["queries"][0]["query"]
-    triggers = {trigger["triggerType"]: trigger for trigger in settings["triggers"]}
-    delay_ms = parse_duration_seconds(settings.get("evaluationDelay") or "0m") * 1000
+    triggers = {trigger["triggerType"]: trigger for trigger in monitor.settings["triggers"]}
     warnings: dict[str, str] = {}
 
     def warn(key: str, text: str) -> None:
@@ -251,36 +314,18 @@ def _evaluate_monitor(
         report.warnings.append({"monitorId": monitor.id, "warning": text})
         logger.warning("monitor %s (%s): %s", monitor.id, monitor.name, text)
 
-    try:
-        compiled = _query_cache.get(query_text)
-    except QueryError as error:
-        warn("query", f"The query cannot be evaluated: {error}")
+    for key, text in job.warnings.items():
+        warn(key, text)
+    if job.error is not None:
+        warn("query", job.error)
         monitor.warnings = warnings
         return []
 
     outcomes: dict[str, TriggerOutcome] = {}
-    windows: dict[tuple[int, int], tuple[int, list[dict[str, Any]]]] = {}
-    for kind in ALERT_KINDS:
-        trigger = triggers.get(kind)
-        if trigger is None:
-            continue
-        method = trigger.get("detectionMethod", "StaticCondition")
-        is_missing_data = kind == "MissingData"
-        if not is_missing_data and method not in _STATIC_METHODS:
-            warn(f"trigger.{kind}", f"The local twin does not evaluate {method} triggers; {kind} never fires.")
-            continue
-        end_ms = at_ms - delay_ms
-        start_ms = end_ms - parse_duration_seconds(trigger["timeRange"]) * 1000
-        if (start_ms, end_ms) not in windows:
-            try:
-                summary = compiled.summarize(backend.logs.window(start_ms, end_ms))
-                windows[(start_ms, end_ms)] = (summary.scope_matches, compiled.finish([summary]))
-            except Exception as error:
-                warn("query", f"The query failed while running: {type(error).__name__}: {error}")
-                monitor.warnings = warnings
-                return []
-        scope_matches, rows = windows[(start_ms, end_ms)]
-        if is_missing_data:
+    for kind, (start_ms, end_ms) in job.windows.items():
+        trigger = triggers[kind]
+        scope_matches, rows = job.results[(start_ms, end_ms)]
+        if kind == "MissingData":
             outcomes[kind] = TriggerOutcome(
                 scope_matches == 0, scope_matches > 0, float(scope_matches), rows, start_ms, end_ms
             )
@@ -301,7 +346,10 @@ def _evaluate_monitor(
         outcomes["Warning"].firing = False
 
     planned: list[PlannedDelivery] = []
-    for kind, outcome in outcomes.items():
+    for kind in ALERT_KINDS:
+        outcome = outcomes.get(kind)
+        if outcome is None:
+            continue
         key = (monitor.id, kind)
         active = backend.alerts.active.get(key)
         if outcome.firing and active is None:
@@ -320,14 +368,14 @@ def _evaluate_monitor(
                 {"monitorId": monitor.id, "triggerType": kind, "alertId": alert.id, "value": alert.value}
             )
             logger.info("monitor %s (%s): %s alert %s started", monitor.id, monitor.name, kind, alert.id)
-            planned.extend(_plan_notifications(backend, monitor, kind, triggers[kind], alert, outcome, at_ms))
+            planned.extend(_plan_notifications(backend, monitor, job, kind, triggers[kind], alert, outcome, at_ms))
         elif active is not None and not outcome.firing and outcome.clears:
             del backend.alerts.active[key]
             resolved_type = f"Resolved{kind}"
             report.resolved.append({"monitorId": monitor.id, "triggerType": resolved_type, "alertId": active.id})
             logger.info("monitor %s (%s): %s alert %s resolved", monitor.id, monitor.name, kind, active.id)
             condition = triggers.get(resolved_type) or triggers[kind]
-            planned.extend(_plan_notifications(backend, monitor, resolved_type, condition, active, outcome, at_ms))
+            planned.extend(_plan_notifications(backend, monitor, job, resolved_type, condition, active, outcome, at_ms))
 
     monitor.warnings = warnings or None
     monitor.active_states = [alert.trigger_type for alert in backend.alerts.for_monitor(monitor.id)]
@@ -337,6 +385,7 @@ def _evaluate_monitor(
 def payload_values(
     backend: SumoBackend,
     monitor: LibraryItem,
+    job: MonitorJob,
     trigger_type: str,
     trigger: dict[str, Any],
     alert: Alert,
@@ -347,8 +396,7 @@ def payload_values(
     sumo_url = backend.settings.sumo_url
     settings = monitor.settings
     query_text = settings["queries"][0]["query"]
-    compiled_is_aggregate = getattr(_query_cache.get(query_text), "is_aggregate", True)
-    limit = MAX_AGGREGATE_RESULTS if compiled_is_aggregate else MAX_RAW_RESULTS
+    limit = MAX_AGGREGATE_RESULTS if job.is_aggregate else MAX_RAW_RESULTS
     rows = [] if trigger_type in ("MissingData", "ResolvedMissingData") else outcome.rows[:limit]
     start_ms, end_ms = outcome.window_start_ms, outcome.window_end_ms
     query_url = (
@@ -382,6 +430,7 @@ def payload_values(
 def _plan_notifications(
     backend: SumoBackend,
     monitor: LibraryItem,
+    job: MonitorJob,
     trigger_type: str,
     trigger: dict[str, Any],
     alert: Alert,
@@ -389,7 +438,7 @@ def _plan_notifications(
     at_ms: int,
 ) -> list[PlannedDelivery]:
     resolved = trigger_type.startswith("Resolved")
-    values, rows = payload_values(backend, monitor, trigger_type, trigger, alert, outcome, at_ms)
+    values, rows = payload_values(backend, monitor, job, trigger_type, trigger, alert, outcome, at_ms)
     planned = []
     for entry in monitor.settings.get("notifications", []):
         if trigger_type not in entry["runForTriggerTypes"]:

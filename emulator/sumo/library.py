@@ -97,6 +97,10 @@ class MonitorsLibrary:
             raise not_found(object_id)
         return item
 
+    def find(self, object_id: str) -> LibraryItem | None:
+        """The object with this id, or None (no error)."""
+        return self._items.get(object_id.upper())
+
     def get_many(self, object_ids: list[str]) -> list[LibraryItem]:
         if not object_ids:
             raise invalid_argument("ids must name at least one monitor or folder")

@@ -61,6 +61,10 @@ MONITOR_DEFAULTS: dict[str, Any] = {
 }
 _OPTIONAL_MONITOR_KEYS = ("alertName", "runAs", "timeZone", "sloId", "tags")
 
+# A notification's connectionType must be the one its connection's webhookType calls for (strict: the real API's
+# behaviour on a mismatch is undocumented). Only Azure is spelled differently on the two sides.
+NOTIFICATION_TYPE_FOR_WEBHOOK_TYPE = {"Azure": "AzureFunctions"}
+
 # Looks a connection id up: its webhookType, or None when there is no such connection.
 ConnectionLookup = Callable[[str], str | None]
 
@@ -270,8 +274,15 @@ def _normalize_notifications(
                 _check_time_zone(stored_action["timeZone"], f"{where}.notification.timeZone", problems)
         else:
             connection_id = action.get("connectionId")
-            if connection_webhook_type(str(connection_id)) is None:
+            webhook_type = connection_webhook_type(str(connection_id))
+            if webhook_type is None:
                 problems.append(f"{where}.notification.connectionId {connection_id!r} is not an existing connection")
+            elif connection_type != NOTIFICATION_TYPE_FOR_WEBHOOK_TYPE.get(webhook_type, webhook_type):
+                expected = NOTIFICATION_TYPE_FOR_WEBHOOK_TYPE.get(webhook_type, webhook_type)
+                problems.append(
+                    f"{where}.notification.connectionType {connection_type!r} does not fit connection {connection_id}, "
+                    f"whose webhookType is {webhook_type!r} (expected {expected!r})"
+                )
             for key in ("payloadOverride", "resolutionPayloadOverride"):
                 if key in stored_action:
                     problem = template_json_problem(stored_action[key])

@@ -42,6 +42,9 @@ Choices where the real behaviour is unknown (strict where possible):
   `connection:duplicate_name`. Names with '/' or surrounding spaces -> 400 service.argument.invalid.
 * Authorization header values (headers or customHeaders) read back as `********`; sending `********` back in an
   update keeps the stored value. Deleting a connection a monitor uses -> 400 `connection:in_use`.
+* A notification's connectionType must fit its connection's webhookType (Webhook->Webhook, AWSLambda->AWSLambda,
+  Azure->AzureFunctions, ...), its connectionId must exist, and its runForTriggerTypes must be trigger types of the
+  monitor; otherwise 400 service.argument.invalid.
 * Webhook URLs: http or https; ports 80/443 only (as the real service), except any port on a loopback host.
 * 404: `content:not_found` for monitors ("Content with the given ID does not exist."), `connection:not_found` for
   connections ("Connection with given ID does not exist."); a malformed id -> 400 `content:invalid_id`.
