@@ -229,6 +229,12 @@ def test_parameter_pattern_accepts_good_values_and_rejects_bad_ones(parameter: s
     assert [value for value in bad if compiled.fullmatch(value)] == []
 
 
+def test_what_the_webhook_lambda_sends_fits_the_parameters() -> None:
+    # The Lambda sends AlertId "<monitor id>:<trigger start, epoch ms>" and a Reason cut at 512 characters.
+    assert re.fullmatch(PARAMETERS["AlertId"]["allowedPattern"], "00000000000468D5:1764237600000")
+    assert PARAMETERS["Reason"]["maxChars"] >= 512
+
+
 def test_defaults_fit_their_own_patterns_and_values() -> None:
     for name, definition in PARAMETERS.items():
         if "default" not in definition:
