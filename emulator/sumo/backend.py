@@ -10,7 +10,7 @@ from typing import Any
 from emulator.clock import Clock
 from emulator.service import TwinSettings
 from emulator.sumo.connections import Connection, ConnectionStore
-from emulator.sumo.errors import SumoApiError
+from emulator.sumo.errors import SumoApiError, invalid_argument
 from emulator.sumo.evaluation import AlertBook, PassReport, apply_jobs, collect_jobs, run_jobs
 from emulator.sumo.library import LibraryItem, MonitorsLibrary
 from emulator.sumo.logstore import LogStore
@@ -68,6 +68,10 @@ class SumoBackend:
     # --- connections ---------------------------------------------------------------------------------------------
 
     def delete_connection(self, connection_id: str, connection_type: str | None) -> None:
+        if connection_type not in ("WebhookConnection", "ServiceNowConnection"):
+            raise invalid_argument(
+                f"type is required and must be 'WebhookConnection' or 'ServiceNowConnection' (got {connection_type!r})"
+            )
         with self.lock:
             connection = self.connections.get(connection_id)
             users = [

@@ -309,10 +309,14 @@ def _apply_job(
     triggers = {trigger["triggerType"]: trigger for trigger in monitor.settings["triggers"]}
     warnings: dict[str, str] = {}
 
+    previous_warnings = monitor.warnings or {}
+
     def warn(key: str, text: str) -> None:
         warnings[key] = text
         report.warnings.append({"monitorId": monitor.id, "warning": text})
-        logger.warning("monitor %s (%s): %s", monitor.id, monitor.name, text)
+        # Logged when it appears, not at every pass (a pass runs each virtual minute).
+        if previous_warnings.get(key) != text:
+            logger.warning("monitor %s (%s): %s", monitor.id, monitor.name, text)
 
     for key, text in job.warnings.items():
         warn(key, text)

@@ -90,7 +90,8 @@ def normalize_monitor(body: dict[str, Any], connection_webhook_type: ConnectionL
         value = body.get(key)
         settings[key] = default if value is None else value
     for key in _OPTIONAL_MONITOR_KEYS:
-        if body.get(key) is not None:
+        # Clients without omitempty send "" or {} for fields they leave unset (e.g. timeZone, runAs).
+        if body.get(key) not in (None, "", {}):
             settings[key] = body[key]
 
     settings["queries"] = _normalize_queries(body.get("queries") or [], monitor_type, problems)

@@ -68,9 +68,17 @@ class Notifier:
     def __init__(self, clock: Clock, log: DeliveryLog) -> None:
         self._clock = clock
         self._log = log
-        self._session = requests.Session()
-        # Deliveries go to the URL as given, never through a proxy from the environment.
-        self._session.trust_env = False
+        # One session per thread (the scheduler's, and HTTP threads testing connections).
+        self._sessions = threading.local()
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._sessions, "session", None)
+        if session is None:
+            session = requests.Session()
+            # Deliveries go to the URL as given, never through a proxy from the environment.
+            session.trust_env = False
+            self._sessions.session = session
+        return session
 
     def deliver(self, planned: PlannedDelivery) -> list[dict[str, Any]]:
         """Send one notification, retrying as the module docstring says; returns the attempt records."""
@@ -92,7 +100,7 @@ class Notifier:
         excerpt = ""
         error = None
         try:
-            response = self._session.post(
+            response = self._session().post(
                 planned.url, data=planned.payload.encode("utf-8"), headers=headers, timeout=DELIVERY_TIMEOUT_SECONDS
             )
             status = response.status_code
