@@ -1,0 +1,432 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ansible module: create, version, promote and delete an AWS Systems Manager document."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: ssm_document
+short_description: Manage an AWS Systems Manager (SSM) document and its default version
+version_added: 0.1.0
+description:
+  - Creates an SSM document (for example an Automation runbook) when it does not exist.
+  - When the content differs from the document's latest version, adds a new version and, once that version is
+    C(Active), makes it the default version.
+  - Content is compared structurally (parsed YAML or JSON), so re-indenting a file does not create a new version.
+  - Deletes the document and all its versions with I(state=absent).
+author:
+  - EC2 auto-remediation maintainers
+options:
+  name:
+    description:
+      - Name of the document. Letters, digits, C(_), C(-) and C(.), 3 to 128 characters;
+        must not start with C(aws) or C(amazon).
+    type: str
+    required: true
+  state:
+    description:
+      - Whether the document should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  content:
+    description:
+      - The document content, as a YAML or JSON string, or as a dictionary (sent as I(document_format)).
+      - Mutually exclusive with I(content_path). One of the two is required when I(state=present).
+    type: raw
+  content_path:
+    description:
+      - Path on the controller host of a file holding the document content.
+      - Mutually exclusive with I(content).
+    type: path
+  document_type:
+    description:
+      - Type of the document. Only honoured on creation; AWS cannot change the type of an existing document.
+    type: str
+    choices: [Automation, Command, Policy, Session]
+    default: Automation
+  document_format:
+    description:
+      - Format the content is sent in.
+    type: str
+    choices: [YAML, JSON]
+    default: YAML
+  set_default:
+    description:
+      - Make the new (or latest) version the default version, once it is C(Active).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for a new version to become C(Active) before making it the default.
+    type: int
+    default: 120
+  tags:
+    description:
+      - Tags to set on the document.
+    type: dict
+    aliases: [resource_tags]
+  purge_tags:
+    description:
+      - Remove tags not listed in I(tags). Ignored when I(tags) is not given.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change (including the version that would become default) without changing it.
+  diff_mode:
+    support: full
+    description: Shows the content, default version and tags before and after.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Publish the remediation runbook and make its newest version the default.
+  autoremediation.sumo_aws.ssm_document:
+    name: ec2-autoremediation-remediate-instance
+    document_type: Automation
+    document_format: YAML
+    content_path: ssm_documents/remediate-ec2-instance.yaml
+    tags:
+      remediation:managed-by: ansible
+
+- name: Delete the runbook and all its versions.
+  autoremediation.sumo_aws.ssm_document:
+    name: ec2-autoremediation-remediate-instance
+    state: absent
+"""
+
+RETURN = r"""
+document:
+  description: The document after the change (before it, in check mode when nothing exists yet, an empty dict).
+  returned: when I(state=present)
+  type: dict
+  contains:
+    name:
+      description: Name of the document.
+      type: str
+      sample: ec2-autoremediation-remediate-instance
+    document_type:
+      description: Type of the document.
+      type: str
+      sample: Automation
+    document_format:
+      description: Format of the latest version.
+      type: str
+      sample: YAML
+    status:
+      description: Status of the latest version.
+      type: str
+      sample: Active
+    latest_version:
+      description: The latest version number.
+      type: str
+      sample: "2"
+    default_version:
+      description: The default version number.
+      type: str
+      sample: "2"
+    schema_version:
+      description: Schema version of the content.
+      type: str
+      sample: "0.3"
+    tags:
+      description: Tags on the document.
+      type: dict
+      sample: {"remediation:managed-by": "ansible"}
+version_created:
+  description: The version this run added, if any (C(null) in check mode).
+  returned: always
+  type: str
+  sample: "2"
+"""
+
+import contextlib
+import json
+import time
+from typing import Any
+
+with contextlib.suppress(ImportError):
+    import botocore
+
+import yaml
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+ARGUMENT_SPEC: dict[str, Any] = {
+    "name": {"type": "str", "required": True},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "content": {"type": "raw"},
+    "content_path": {"type": "path"},
+    "document_type": {
+        "type": "str",
+        "choices": ["Automation", "Command", "Policy", "Session"],
+        "default": "Automation",
+    },
+    "document_format": {"type": "str", "choices": ["YAML", "JSON"], "default": "YAML"},
+    "set_default": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "int", "default": 120},
+    "tags": {"type": "dict", "aliases": ["resource_tags"]},
+    "purge_tags": {"type": "bool", "default": True},
+}
+MUTUALLY_EXCLUSIVE = [["content", "content_path"]]
+REQUIRED_IF = [["state", "present", ["content", "content_path"], True]]
+POLL_SECONDS = 1.0
+
+
+class DocumentError(Exception):
+    """A problem with the inputs or the document's state, reported through fail_json."""
+
+
+def render_content(content: Any, content_path: str | None, document_format: str) -> str:
+    """Return the content to send, as text in `document_format`; raise DocumentError when it does not parse."""
+    if content_path:
+        try:
+            with open(content_path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as error:
+            raise DocumentError(f"content_path {content_path!r} cannot be read: {error}") from error
+    elif isinstance(content, dict):
+        return yaml.safe_dump(content, sort_keys=False) if document_format == "YAML" else json.dumps(content, indent=2)
+    elif isinstance(content, str):
+        text = content
+    else:
+        raise DocumentError(f"content must be a string or a dictionary, got {type(content).__name__}")
+    parsed = parse_content(text, document_format)
+    if not isinstance(parsed, dict) or "schemaVersion" not in parsed:
+        raise DocumentError(f"content must be a {document_format} mapping with a schemaVersion, got {text[:80]!r}")
+    return text
+
+
+def parse_content(text: str, document_format: str) -> Any:
+    """Parse document content so two renderings of the same document compare equal."""
+    try:
+        return json.loads(text) if document_format == "JSON" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as error:
+        raise DocumentError(f"content is not valid {document_format}: {error}") from error
+
+
+def same_content(current_text: str, current_format: str, desired_text: str, desired_format: str) -> bool:
+    """True when both texts describe the same document, whatever their formatting."""
+    try:
+        return parse_content(current_text, current_format) == parse_content(desired_text, desired_format)
+    except DocumentError:
+        return False
+
+
+class DocumentManager:
+    """Reads and changes one SSM document; every change is skipped (and predicted) in check mode."""
+
+    def __init__(self, module: Any, client: Any) -> None:
+        self.module = module
+        self.client = client
+        self.name: str = module.params["name"]
+
+    def describe(self) -> dict[str, Any] | None:
+        try:
+            return self.client.describe_document(aws_retry=True, Name=self.name)["Document"]
+        except is_boto3_error_code("InvalidDocument"):
+            return None
+
+    def content_of(self, version: str) -> tuple[str, str]:
+        response = self.client.get_document(aws_retry=True, Name=self.name, DocumentVersion=version)
+        return response["Content"], response.get("DocumentFormat", "JSON")
+
+    def tags(self) -> dict[str, str]:
+        response = self.client.list_tags_for_resource(aws_retry=True, ResourceType="Document", ResourceId=self.name)
+        return {tag["Key"]: tag["Value"] for tag in response.get("TagList", [])}
+
+    def create(self, content: str) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "Name": self.name,
+            "Content": content,
+            "DocumentType": self.module.params["document_type"],
+            "DocumentFormat": self.module.params["document_format"],
+        }
+        if self.module.params["tags"]:
+            request["Tags"] = [{"Key": key, "Value": str(value)} for key, value in self.module.params["tags"].items()]
+        return self.client.create_document(aws_retry=True, **request)["DocumentDescription"]
+
+    def add_version(self, content: str) -> str:
+        response = self.client.update_document(
+            aws_retry=True,
+            Name=self.name,
+            Content=content,
+            DocumentVersion="$LATEST",
+            DocumentFormat=self.module.params["document_format"],
+        )
+        return response["DocumentDescription"]["DocumentVersion"]
+
+    def wait_active(self, version: str) -> None:
+        """Poll until `version` is Active: only an Active version may become the default."""
+        deadline = time.monotonic() + self.module.params["wait_timeout"]
+        while True:
+            described = self.client.describe_document(aws_retry=True, Name=self.name, DocumentVersion=version)
+            status = described["Document"].get("Status", "Active")
+            if status == "Active":
+                return
+            if status == "Failed":
+                reason = described["Document"].get("StatusInformation", "no reason given")
+                raise DocumentError(f"version {version} of document {self.name} failed: {reason}")
+            if time.monotonic() >= deadline:
+                raise DocumentError(
+                    f"version {version} of document {self.name} is still {status} after "
+                    f"{self.module.params['wait_timeout']} s (wait_timeout)"
+                )
+            time.sleep(POLL_SECONDS)
+
+    def set_default(self, version: str) -> None:
+        self.client.update_document_default_version(aws_retry=True, Name=self.name, DocumentVersion=version)
+
+    def update_tags(self, current: dict[str, str]) -> bool:
+        desired = self.module.params["tags"]
+        if desired is None:
+            return False
+        to_add, to_remove = compare_aws_tags(current, desired, self.module.params["purge_tags"])
+        if not to_add and not to_remove:
+            return False
+        if self.module.check_mode:
+            return True
+        if to_remove:
+            self.client.remove_tags_from_resource(
+                aws_retry=True, ResourceType="Document", ResourceId=self.name, TagKeys=to_remove
+            )
+        if to_add:
+            self.client.add_tags_to_resource(
+                aws_retry=True,
+                ResourceType="Document",
+                ResourceId=self.name,
+                Tags=[{"Key": key, "Value": value} for key, value in to_add.items()],
+            )
+        return True
+
+    def delete(self) -> None:
+        self.client.delete_document(aws_retry=True, Name=self.name)
+
+
+def summarize(described: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+    """The RETURN.document shape, from a DescribeDocument answer."""
+    return {
+        "name": described.get("Name"),
+        "document_type": described.get("DocumentType"),
+        "document_format": described.get("DocumentFormat"),
+        "status": described.get("Status"),
+        "latest_version": described.get("LatestVersion"),
+        "default_version": described.get("DefaultVersion"),
+        "schema_version": described.get("SchemaVersion"),
+        "tags": tags,
+    }
+
+
+def diff_view(content: str | None, default_version: str | None, tags: dict[str, str] | None) -> dict[str, Any]:
+    if content is None:
+        return {}
+    return {"content": content, "default_version": default_version, "tags": tags or {}}
+
+
+def ensure_present(manager: DocumentManager) -> dict[str, Any]:
+    params = manager.module.params
+    check_mode = manager.module.check_mode
+    desired = render_content(params["content"], params["content_path"], params["document_format"])
+    current = manager.describe()
+
+    if current is None:
+        after_tags = params["tags"] or {}
+        result: dict[str, Any] = {
+            "changed": True,
+            "version_created": None if check_mode else "1",
+            "diff": {"before": {}, "after": diff_view(desired, "1", after_tags)},
+        }
+        if check_mode:
+            result["document"] = {}
+            return result
+        created = manager.create(desired)
+        manager.wait_active(created.get("DocumentVersion", "1"))
+        result["document"] = summarize(manager.describe() or created, manager.tags())
+        return result
+
+    latest, default = current["LatestVersion"], current["DefaultVersion"]
+    current_text, current_format = manager.content_of("$LATEST")
+    before_tags = manager.tags()
+    before = diff_view(current_text, default, before_tags)
+    changed = False
+    version_created = None
+    after_content, after_default = current_text, default
+
+    if not same_content(current_text, current_format, desired, params["document_format"]):
+        changed = True
+        after_content = desired
+        predicted = str(int(latest) + 1) if latest.isdigit() else latest
+        if check_mode:
+            after_default = predicted if params["set_default"] else default
+        else:
+            version_created = manager.add_version(desired)
+            manager.wait_active(version_created)
+            after_default = default
+            if params["set_default"]:
+                manager.set_default(version_created)
+                after_default = version_created
+    elif params["set_default"] and default != latest:
+        changed = True
+        after_default = latest
+        if not check_mode:
+            manager.set_default(latest)
+
+    tags_changed = manager.update_tags(before_tags)
+    changed = changed or tags_changed
+    after_tags = before_tags
+    if params["tags"] is not None:
+        after_tags = dict(params["tags"]) if params["purge_tags"] else {**before_tags, **params["tags"]}
+
+    document = summarize(manager.describe() or current, manager.tags()) if changed and not check_mode else None
+    return {
+        "changed": changed,
+        "version_created": version_created,
+        "document": document or summarize(current, after_tags if check_mode else before_tags),
+        "diff": {"before": before, "after": diff_view(after_content, after_default, after_tags)},
+    }
+
+
+def ensure_absent(manager: DocumentManager) -> dict[str, Any]:
+    current = manager.describe()
+    if current is None:
+        return {"changed": False, "version_created": None, "diff": {"before": {}, "after": {}}}
+    current_text, _ = manager.content_of(current["DefaultVersion"])
+    if not manager.module.check_mode:
+        manager.delete()
+    return {
+        "changed": True,
+        "version_created": None,
+        "diff": {"before": diff_view(current_text, current["DefaultVersion"], manager.tags()), "after": {}},
+    }
+
+
+def main() -> None:
+    module = AnsibleAWSModule(
+        argument_spec=ARGUMENT_SPEC,
+        mutually_exclusive=MUTUALLY_EXCLUSIVE,
+        required_if=REQUIRED_IF,
+        supports_check_mode=True,
+    )
+    client = module.client("ssm", retry_decorator=AWSRetry.jittered_backoff())
+    manager = DocumentManager(module, client)
+    try:
+        result = ensure_present(manager) if module.params["state"] == "present" else ensure_absent(manager)
+    except DocumentError as error:
+        module.fail_json(msg=str(error))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        module.fail_json_aws(error, msg=f"Failed to manage SSM document {module.params['name']}")
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
