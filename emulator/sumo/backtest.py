@@ -1,9 +1,13 @@
 """Replay a Logs monitor over a log file minute by minute: when it would have fired and resolved, and how many
 remediations a cooldown and an attempt cap would have let through.
 
-    python -m emulator.sumo.backtest --log access.log --query '...' --threshold 5 --threshold-type GreaterThan \\
+    python -m emulator.sumo.backtest access.log --query '...' --threshold 5 --threshold-type GreaterThan \\
         --time-range -10m --field slow_calls --source-category prod/api --cooldown-seconds 900 --max-attempts 3
-    python -m emulator.sumo.backtest --log access.log --inventory inventory/local/group_vars/all [--json]
+    python -m emulator.sumo.backtest access.log --settings monitor.yml [--threshold 8] [--json]
+
+Settings: each flag has a key of the same name in the `--settings` YAML file (SETTING_KEYS: query, threshold,
+threshold_type, time_range, field, missing_data_time_range, evaluation_delay, source_category, cooldown_seconds,
+max_attempts, window_seconds); flags win. A caller that derives the settings elsewhere passes them to `run_cli`.
 
 Timestamps: a line starting with `{` is JSON and its "ts", "timestamp" or "@timestamp" key is used (ISO 8601
 text, or epoch seconds/milliseconds as a number); otherwise a leading ISO 8601 token (`2026-11-27T10:00:00Z`); otherwise
@@ -11,20 +15,16 @@ the first combined-log field `[27/Nov/2026:10:00:00 +0000]`. ISO times without a
 timestamp are skipped and counted.
 
 Monitor model (as the Sumo twin evaluates it): every minute T, the query runs over messages with time in
-[T - timeRange, T). Without `field` the value is the number of result rows; with `field` each row's value is compared
-and one matching row is enough (Sumo's row-wise rule). Critical fires when the condition starts to hold and resolves
-(ResolvedCritical) when it no longer does. MissingData fires when no message matched the search scope within the
-missing-data time range and resolves when one does. Evaluation runs from the minute after the first line to the
-minute after the last line. Each minute is summarized once and windows combine the minute summaries.
+[T - delay - timeRange, T - delay) (delay: the evaluation delay, 0 by default). Without `field` the value is the
+number of result rows; with `field` each row's value is compared and one matching row is enough (Sumo's row-wise
+rule). Critical fires when the condition starts to hold and resolves (ResolvedCritical) when it no longer does.
+MissingData fires when no message matched the search scope within the missing-data time range (shifted by the same
+delay) and resolves when one does. Evaluation runs from the minute after the first line to the minute after the last
+line, both shifted by the delay. Each minute is summarized once and windows combine the minute summaries.
 
 Remediation guard: each Critical or MissingData firing is one request. A request within the cooldown after the last
 allowed one is suppressed; otherwise, when the allowed requests within the attempt window already reach the cap, it
 is refused, and the first refusal since the last allowed request escalates; otherwise it is allowed.
-
-Inventory (`--inventory FILE_OR_group_vars_DIR`, YAML; command-line flags win): sumo_monitor_query,
-sumo_monitor_threshold, sumo_monitor_threshold_type, sumo_monitor_time_range, sumo_monitor_trigger_field,
-sumo_monitor_missing_data_time_range, sumo_source_category, remediation_cooldown_seconds, remediation_max_attempts,
-remediation_attempt_window_seconds. Values may use `{{ other_variable }}` from the same inventory.
 """
 
 from __future__ import annotations
@@ -33,15 +33,13 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 
 from emulator.sumo.query import CompiledQuery, LogRecord, QueryError, Summary, compile_query
 from emulator.sumo.query.values import to_number
@@ -61,34 +59,36 @@ _MONTHS = {name: number for number, name in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}  # fmt: skip
 _COMBINED_TIME = re.compile(r"(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})")
 _JSON_TIME_KEYS = ("ts", "timestamp", "@timestamp")
-_DURATION_FLAGS = ("--time-range", "--missing-data-time-range")
+_DURATION_FLAGS = ("--time-range", "--missing-data-time-range", "--evaluation-delay")
 _UNSEEN = object()
 
-INVENTORY_KEYS = {
-    "query": "sumo_monitor_query",
-    "threshold": "sumo_monitor_threshold",
-    "threshold_type": "sumo_monitor_threshold_type",
-    "time_range": "sumo_monitor_time_range",
-    "field": "sumo_monitor_trigger_field",
-    "missing_data_time_range": "sumo_monitor_missing_data_time_range",
-    "source_category": "sumo_source_category",
-    "cooldown_seconds": "remediation_cooldown_seconds",
-    "max_attempts": "remediation_max_attempts",
-    "window_seconds": "remediation_attempt_window_seconds",
-}
+SETTING_KEYS = (
+    "query",
+    "threshold",
+    "threshold_type",
+    "time_range",
+    "field",
+    "missing_data_time_range",
+    "evaluation_delay",
+    "source_category",
+    "cooldown_seconds",
+    "max_attempts",
+    "window_seconds",
+)
 
 
 class BacktestError(ValueError):
     """Settings or input the backtest cannot work with; the message names the value and what was expected."""
 
 
-def duration_seconds(text: object, what: str) -> int:
+def duration_seconds(text: object, what: str, allow_zero: bool = False) -> int:
     """Seconds in "-10m", "1h", "23h60m" (the sign is ignored); whole minutes only, as monitors run each minute."""
     if not isinstance(text, str) or not _DURATION.match(text):
         raise BacktestError(f"{what} must be a duration like -10m, 15m or 1h, got {text!r}")
     seconds = sum(int(amount) * _UNIT_SECONDS[unit] for amount, unit in _DURATION_PART.findall(text))
-    if seconds <= 0 or seconds % 60:
-        raise BacktestError(f"{what} must be a positive whole number of minutes, got {text!r}")
+    if seconds < 0 or (seconds == 0 and not allow_zero) or seconds % 60:
+        kind = "whole number of minutes" if allow_zero else "positive whole number of minutes"
+        raise BacktestError(f"{what} must be a {kind}, got {text!r}")
     return seconds
 
 
@@ -182,11 +182,16 @@ class TriggerSettings:
     time_range_seconds: int = 900
     field: str | None = None
     missing_data_time_range_seconds: int | None = None
+    evaluation_delay_seconds: int = 0
 
     def __post_init__(self) -> None:
         if self.threshold_type not in THRESHOLD_TYPES:
             raise BacktestError(
                 f"threshold type must be one of {', '.join(THRESHOLD_TYPES)}, got {self.threshold_type!r}"
+            )
+        if self.evaluation_delay_seconds < 0 or self.evaluation_delay_seconds % 60:
+            raise BacktestError(
+                f"evaluation delay must be a whole number of minutes, got {self.evaluation_delay_seconds} seconds"
             )
 
 
@@ -300,15 +305,17 @@ def replay_monitor(
         return 0, []
     window_minutes = trigger.time_range_seconds // 60
     missing_minutes = (trigger.missing_data_time_range_seconds or 0) // 60
+    delay_minutes = trigger.evaluation_delay_seconds // 60
     events: list[MonitorEvent] = []
     critical = missing = False
     evaluations = 0
     empty: list[Summary] = []
-    for now_minute in range(buckets.first_minute + 1, buckets.last_minute + 2):
+    for now_minute in range(buckets.first_minute + 1 + delay_minutes, buckets.last_minute + 2 + delay_minutes):
         evaluations += 1
         at_ms = now_minute * MINUTE_MS
+        end_minute = now_minute - delay_minutes
         window = [
-            s for minute in range(now_minute - window_minutes, now_minute) for s in buckets.summaries.get(minute, empty)
+            s for minute in range(end_minute - window_minutes, end_minute) for s in buckets.summaries.get(minute, empty)
         ]
         holds, value, detail = _judge(query.finish(window), trigger)
         if holds != critical:
@@ -317,7 +324,7 @@ def replay_monitor(
         if missing_minutes:
             matched = sum(
                 summary.scope_matches
-                for minute in range(now_minute - missing_minutes, now_minute)
+                for minute in range(end_minute - missing_minutes, end_minute)
                 for summary in buckets.summaries.get(minute, empty)
             )
             if (matched == 0) != missing:
@@ -399,96 +406,95 @@ def run_backtest(
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Inventory and command line
+# Settings file and command line
 
 
-def load_inventory(path: Path) -> dict[str, Any]:
-    """The variables of a group_vars YAML file, or of every *.yml/*.yaml in a directory (sorted, later wins)."""
-    files = sorted([*path.glob("*.yml"), *path.glob("*.yaml")]) if path.is_dir() else [path]
-    if not files or not all(file.is_file() for file in files):
-        raise BacktestError(f"--inventory {path}: expected a YAML file or a directory of them")
-    variables: dict[str, Any] = {}
-    for file in files:
-        try:
-            document = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except yaml.YAMLError as error:
-            raise BacktestError(f"{file}: not valid YAML: {error}") from error
-        if document is None:
-            continue
-        if not isinstance(document, dict):
-            raise BacktestError(f"{file}: expected a mapping of variables, got {type(document).__name__}")
-        variables.update(document)
-    return variables
+def load_settings_file(path: Path) -> dict[str, Any]:
+    """The settings of a YAML (or JSON) file mapping SETTING_KEYS to values; unknown keys are refused."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise BacktestError(f"--settings {path}: cannot read it: {error}") from error
+    except yaml.YAMLError as error:
+        raise BacktestError(f"--settings {path}: not valid YAML: {error}") from error
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise BacktestError(f"--settings {path}: expected a mapping of settings, got {type(document).__name__}")
+    unknown = sorted(str(key) for key in document if key not in SETTING_KEYS)
+    if unknown:
+        raise BacktestError(
+            f"--settings {path}: unknown setting(s) {', '.join(unknown)}; expected some of {', '.join(SETTING_KEYS)}"
+        )
+    return document
 
 
-def _render(value: Any, variables: dict[str, Any], name: str) -> Any:
-    """`value` with `{{ var }}` references to other inventory variables filled in (no lookups or filters of Ansible)."""
-    if not isinstance(value, str) or ("{{" not in value and "{%" not in value):
-        return value
-    environment = SandboxedEnvironment(undefined=StrictUndefined)
-    rendered = value
-    for _ in range(5):  # a variable may refer to one that refers to another
-        try:
-            rendered = environment.from_string(rendered).render(variables)
-        except TemplateError as error:
-            raise BacktestError(
-                f"inventory variable {name} = {value!r} cannot be rendered here ({error}); pass it as a flag"
-            ) from error
-        if "{{" not in rendered:
-            break
-    return rendered
-
-
-def _setting(args: argparse.Namespace, variables: dict[str, Any], key: str, default: Any = None) -> Any:
-    flag_value = getattr(args, key)
+def _setting(args: argparse.Namespace, base: Mapping[str, Any], key: str, default: Any = None) -> Any:
+    """A flag wins over the base settings (a settings file, or what a caller derived); then the default."""
+    flag_value = getattr(args, key, None)
     if flag_value is not None:
         return flag_value
-    name = INVENTORY_KEYS[key]
-    if name in variables and variables[name] is not None:
-        return _render(variables[name], variables, name)
-    return default
+    value = base.get(key)
+    return default if value is None else value
 
 
 def _as_int(value: Any, what: str) -> int:
     number = to_number(value)
-    if not isinstance(number, int):
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    if not isinstance(number, int) or isinstance(value, bool):
         raise BacktestError(f"{what} must be a whole number, got {value!r}")
     return number
 
 
-def settings_from(args: argparse.Namespace) -> tuple[str, TriggerSettings, GuardSettings, dict[str, str]]:
-    """The query, trigger, guard and record metadata from flags, then the inventory, then defaults."""
-    variables = load_inventory(Path(args.inventory)) if args.inventory else {}
-    query = _setting(args, variables, "query")
+@dataclass(frozen=True)
+class BacktestSettings:
+    """Everything one backtest run needs besides the log: the query, the triggers, the guard, the lines' metadata."""
+
+    query: str
+    trigger: TriggerSettings
+    guard: GuardSettings
+    metadata: dict[str, str]
+
+
+def settings_from(args: argparse.Namespace, base: Mapping[str, Any] | None = None) -> BacktestSettings:
+    """The settings from the flags, then `base` (keys as in SETTING_KEYS), then the documented defaults."""
+    base = base or {}
+    query = _setting(args, base, "query")
     if not isinstance(query, str) or not query.strip():
-        raise BacktestError(f"a query is needed: --query or {INVENTORY_KEYS['query']} in the inventory")
-    threshold = to_number(_setting(args, variables, "threshold"))
-    if threshold is None:
-        raise BacktestError(f"a numeric threshold is needed: --threshold or {INVENTORY_KEYS['threshold']}")
-    time_range = _setting(args, variables, "time_range")
+        raise BacktestError("a query is needed: --query, or `query` in the settings file")
+    threshold = to_number(_setting(args, base, "threshold"))
+    if threshold is None or isinstance(threshold, bool):
+        raise BacktestError(
+            f"a numeric threshold is needed: --threshold, or `threshold` in the settings file, got "
+            f"{_setting(args, base, 'threshold')!r}"
+        )
+    time_range = _setting(args, base, "time_range")
     if time_range is None:
-        raise BacktestError(f"a time range is needed: --time-range or {INVENTORY_KEYS['time_range']}")
-    missing = _setting(args, variables, "missing_data_time_range")
+        raise BacktestError("a time range is needed: --time-range, or `time_range` in the settings file")
+    missing = _setting(args, base, "missing_data_time_range")
+    delay = _setting(args, base, "evaluation_delay")
     trigger = TriggerSettings(
         threshold=threshold,
-        threshold_type=str(_setting(args, variables, "threshold_type", "GreaterThanOrEqual")),
+        threshold_type=str(_setting(args, base, "threshold_type", "GreaterThanOrEqual")),
         time_range_seconds=duration_seconds(time_range, "time range"),
-        field=_setting(args, variables, "field") or None,
+        field=_setting(args, base, "field") or None,
         missing_data_time_range_seconds=duration_seconds(missing, "missing-data time range") if missing else None,
+        evaluation_delay_seconds=duration_seconds(delay, "evaluation delay", allow_zero=True) if delay else 0,
     )
-    max_attempts = _setting(args, variables, "max_attempts")
+    max_attempts = _setting(args, base, "max_attempts")
     guard = GuardSettings(
-        cooldown_seconds=_as_int(_setting(args, variables, "cooldown_seconds", 0), "cooldown seconds"),
+        cooldown_seconds=_as_int(_setting(args, base, "cooldown_seconds", 0), "cooldown seconds"),
         max_attempts=None if max_attempts is None else _as_int(max_attempts, "max attempts"),
-        window_seconds=_as_int(_setting(args, variables, "window_seconds", 3600), "attempt window seconds"),
+        window_seconds=_as_int(_setting(args, base, "window_seconds", 3600), "attempt window seconds"),
     )
     metadata = {
-        "_sourceCategory": str(_setting(args, variables, "source_category", "")),
+        "_sourceCategory": str(_setting(args, base, "source_category", "")),
         "_sourceName": args.source_name or str(args.log),
         "_sourceHost": args.source_host,
         "_collector": args.collector,
     }
-    return query, trigger, guard, metadata
+    return BacktestSettings(query, trigger, guard, metadata)
 
 
 def _iso(at_ms: int) -> str:
@@ -533,9 +539,13 @@ def report_text(report: dict[str, Any]) -> Iterator[str]:
         f"Read {report['lines']} line(s), {report['lines_without_timestamp']} without a timestamp; "
         f"minutes {report['first_minute']} .. {report['last_minute']}, {report['evaluations']} evaluation(s)."
     )
+    yield "Query:"
+    yield from (f"    {line}" for line in report["query"].splitlines())
+    delay = trigger["evaluation_delay_seconds"] // 60
     yield (
         f"Critical when {judged} {trigger['threshold_type']} {trigger['threshold']:g} within "
         f"{trigger['time_range_seconds'] // 60}m, evaluated every 1m"
+        + (f" with a {delay}m delay" if delay else "")
         + (
             f"; MissingData after {trigger['missing_data_time_range_seconds'] // 60}m without messages."
             if trigger["missing_data_time_range_seconds"]
@@ -563,19 +573,21 @@ def report_text(report: dict[str, Any]) -> Iterator[str]:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m emulator.sumo.backtest",
-        description="Replay a Sumo Logic Logs monitor over a log file and show when it would have fired.",
-    )
-    parser.add_argument("--log", required=True, type=Path, help="log file, one message per line")
-    parser.add_argument("--inventory", help="Ansible group_vars YAML file or directory supplying the settings")
+def build_parser(
+    prog: str = "python -m emulator.sumo.backtest",
+    description: str = "Replay a Sumo Logic Logs monitor over a log file and show when it would have fired.",
+) -> argparse.ArgumentParser:
+    """The log argument and one flag per setting; a caller adds where its base settings come from."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("log", nargs="?", type=Path, help="log file, one message per line")
+    parser.add_argument("--log", dest="log_option", type=Path, help="the log file, as an option")
     parser.add_argument("--query", help="the monitor query")
     parser.add_argument("--threshold", help="the Critical threshold")
     parser.add_argument("--threshold-type", choices=THRESHOLD_TYPES, help="default GreaterThanOrEqual")
     parser.add_argument("--time-range", help="the trigger window, e.g. -10m")
     parser.add_argument("--field", help="result field compared with the threshold (default: the row count)")
     parser.add_argument("--missing-data-time-range", help="enable the MissingData trigger with this window")
+    parser.add_argument("--evaluation-delay", help="shift each window this far into the past, e.g. 5m (default 0m)")
     parser.add_argument("--source-category", help="_sourceCategory given to every line")
     parser.add_argument("--source-name", help="_sourceName given to every line (default: the log path)")
     parser.add_argument("--source-host", default="backtest", help="_sourceHost given to every line")
@@ -585,6 +597,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--window-seconds", help="the attempt window (default 3600)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse `argv` (default: sys.argv) and settle the log file, given as the argument or as --log."""
+    args = parser.parse_args(_attach_negative_durations(sys.argv[1:] if argv is None else argv))
+    if (args.log is None) == (args.log_option is None):
+        parser.error("give the log file once: as the first argument or as --log")
+    args.log = args.log or args.log_option
+    return args
 
 
 def _attach_negative_durations(argv: list[str]) -> list[str]:
@@ -598,24 +619,36 @@ def _attach_negative_durations(argv: list[str]) -> list[str]:
     return joined
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(_attach_negative_durations(sys.argv[1:] if argv is None else argv))
+def run_cli(args: argparse.Namespace, base: Mapping[str, Any] | None = None, prefix: str = "backtest") -> int:
+    """Settle the settings (flags over `base`), replay the log and print the report; 2 with a reason on bad input."""
     try:
-        query, trigger, guard, metadata = settings_from(args)
+        settings = settings_from(args, base)
         with args.log.open(encoding="utf-8", errors="replace") as lines:
-            result = run_backtest(lines, query, trigger, guard, metadata)
+            result = run_backtest(lines, settings.query, settings.trigger, settings.guard, settings.metadata)
     except (BacktestError, QueryError) as error:
-        print(f"backtest: {error}", file=sys.stderr)
+        print(f"{prefix}: {error}", file=sys.stderr)
         return 2
     except OSError as error:
-        print(f"backtest: cannot read {args.log}: {error}", file=sys.stderr)
+        print(f"{prefix}: cannot read {args.log}: {error}", file=sys.stderr)
         return 2
-    report = report_json(result, query, trigger, guard)
+    report = report_json(result, settings.query, settings.trigger, settings.guard)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print("\n".join(report_text(report)))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    parser.add_argument("--settings", type=Path, help="YAML file of settings (keys: SETTING_KEYS); flags win")
+    args = parse_arguments(parser, argv)
+    try:
+        base = load_settings_file(args.settings) if args.settings else {}
+    except BacktestError as error:
+        print(f"backtest: {error}", file=sys.stderr)
+        return 2
+    return run_cli(args, base)
 
 
 if __name__ == "__main__":

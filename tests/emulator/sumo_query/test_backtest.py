@@ -230,40 +230,57 @@ def test_command_line_prints_a_json_report(log_file: Path, capsys: pytest.Captur
     assert report["remediation"] == {"requests": 2, "allowed": 1, "suppressed": 0, "refused": 1, "escalations": 1}
 
 
-def test_command_line_reads_settings_from_an_inventory_directory(
-    log_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    group_vars = tmp_path / "group_vars" / "all"
-    group_vars.mkdir(parents=True)
-    (group_vars / "sumo.yml").write_text(
-        "---\n"
-        "sumo_api_path: /api/data\n"
-        f"sumo_monitor_query: {json.dumps(DEFAULT_LATENCY_QUERY)}\n"
-        "sumo_monitor_threshold: 5\n"
-        "sumo_monitor_threshold_type: GreaterThan\n"
-        'sumo_monitor_time_range: "-10m"\n'
-        "sumo_monitor_trigger_field: slow_calls\n"
-        "sumo_source_category: \"prod/{{ sumo_api_path.split('/')[1] }}\"\n"
+def test_command_line_reads_a_settings_file(log_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = tmp_path / "monitor.yml"
+    settings.write_text(
+        f"---\nquery: {json.dumps(DEFAULT_LATENCY_QUERY)}\nthreshold: 5\nthreshold_type: GreaterThan\n"
+        'time_range: "-10m"\nfield: slow_calls\nsource_category: prod/api\n'
+        "cooldown_seconds: 900\nmax_attempts: 3\nwindow_seconds: 3600\n"
     )
-    (group_vars / "remediation.yml").write_text(
-        "---\nremediation_cooldown_seconds: 900\nremediation_max_attempts: 3\n"
-        "remediation_attempt_window_seconds: 3600\n"
-    )
-    assert main(["--log", str(log_file), "--inventory", str(group_vars)]) == 0
+    assert main([str(log_file), "--settings", str(settings)]) == 0
     text = capsys.readouterr().out
     assert "2026-11-27T10:12:00Z  Critical" in text
     assert "Remediation requests 2: allowed 1, suppressed by cooldown 1, refused by the cap 0" in text
 
 
-def test_flags_win_over_the_inventory(log_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    inventory = tmp_path / "vars.yml"
-    inventory.write_text(
-        f"---\nsumo_monitor_query: {json.dumps(DEFAULT_LATENCY_QUERY)}\nsumo_monitor_threshold: 100\n"
-        "sumo_monitor_time_range: 10m\nsumo_monitor_trigger_field: slow_calls\nsumo_source_category: prod/api\n"
+def test_flags_win_over_the_settings_file(log_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = tmp_path / "monitor.yml"
+    settings.write_text(
+        f"---\nquery: {json.dumps(DEFAULT_LATENCY_QUERY)}\nthreshold: 100\n"
+        "time_range: 10m\nfield: slow_calls\nsource_category: prod/api\n"
     )
-    assert main(["--log", str(log_file), "--inventory", str(inventory), "--threshold", "6", "--json"]) == 0
+    # GreaterThanOrEqual (the default type) 6: minute 25's six slow calls fire again.
+    assert main([str(log_file), "--settings", str(settings), "--threshold", "6", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [event["trigger"] for event in report["events"]] == ["Critical", "ResolvedCritical", "Critical"]
+
+
+def test_a_settings_file_with_an_unknown_key_is_refused_with_the_known_ones(
+    log_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = tmp_path / "monitor.yml"
+    settings.write_text("---\nsumo_monitor_threshold: 5\n")
+    assert main([str(log_file), "--settings", str(settings)]) == 2
+    error = capsys.readouterr().err
+    assert "unknown setting(s) sumo_monitor_threshold" in error
+    assert "expected some of query, threshold" in error
+
+
+def test_the_log_file_is_given_once(log_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--query", "x | count", "--threshold", "1", "--time-range", "5m"])
+    assert "give the log file once" in capsys.readouterr().err
+
+
+def test_an_evaluation_delay_shifts_every_window_into_the_past() -> None:
+    trigger = TriggerSettings(
+        threshold=5, threshold_type="GreaterThan", time_range_seconds=600, field="slow_calls",
+        evaluation_delay_seconds=300,
+    )  # fmt: skip
+    result = run_backtest(access_log(15, {2: 6}), DEFAULT_LATENCY_QUERY, trigger, GuardSettings(), API_METADATA)
+    # Without the delay: Critical at 3, resolved at 13 (see the case-insensitive field test); 5 minutes later here.
+    assert transitions(result) == [(8, "Critical"), (18, "ResolvedCritical")]
+    assert result.evaluations == 15
 
 
 @pytest.mark.parametrize(
@@ -275,6 +292,8 @@ def test_flags_win_over_the_inventory(log_file: Path, tmp_path: Path, capsys: py
         (["--query", "x | count", "--threshold", "1"], "time range is needed"),
         (["--threshold", "1", "--time-range", "5m"], "query is needed"),
         (["--query", "x", "--threshold", "1", "--time-range", "5m", "--max-attempts", "0"], "max attempts"),
+        (["--query", "x", "--threshold", "1", "--time-range", "5m", "--evaluation-delay", "30s"], "evaluation delay"),
+        (["--query", "x", "--threshold", "1", "--time-range", "5m", "--cooldown-seconds", "soon"], "cooldown seconds"),
     ],
 )
 def test_command_line_rejects_bad_settings_with_a_reason(
@@ -282,15 +301,6 @@ def test_command_line_rejects_bad_settings_with_a_reason(
 ) -> None:
     assert main(["--log", str(log_file), *arguments]) == 2
     assert message in capsys.readouterr().err
-
-
-def test_an_inventory_value_needing_ansible_lookups_asks_for_a_flag(
-    log_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    inventory = tmp_path / "vars.yml"
-    inventory.write_text("---\nsumo_monitor_query: \"{{ lookup('template', 'q.j2') }}\"\n")
-    assert main(["--log", str(log_file), "--inventory", str(inventory), "--threshold", "1", "--time-range", "5m"]) == 2
-    assert "sumo_monitor_query" in capsys.readouterr().err
 
 
 def test_trigger_field_is_matched_case_insensitively() -> None:
