@@ -6,6 +6,7 @@ The HTTP front parses requests into these dicts and renders the returned dicts (
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -41,7 +42,9 @@ STEP_FILTER_KEYS = (
 MAX_PAGE = 50
 
 
+@functools.cache
 def _ssm_model() -> Any:
+    """botocore's SSM model (loading it takes a second, so once per process)."""
     return botocore.session.get_session().get_service_model("ssm")
 
 

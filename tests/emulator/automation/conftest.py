@@ -64,22 +64,16 @@ def ec2(client_factory: Callable[[str], Any]) -> Any:
     return client_factory("ec2")
 
 
-_IMAGE_IDS: dict[str, str] = {}
+# moto runs instances from any image id; listing its hundreds of public images would cost seconds.
+IMAGE_ID = "ami-12c6146b"
 
 
 def launch_instance(ec2: Any, tags: dict[str, str] | None = None) -> str:
-    # moto lists hundreds of public images; find one once per session.
-    endpoint = ec2.meta.endpoint_url
-    if endpoint not in _IMAGE_IDS:
-        _IMAGE_IDS[endpoint] = ec2.describe_images(
-            Owners=["amazon"], Filters=[{"Name": "name", "Values": ["amzn2-ami-*"]}]
-        )["Images"][0]["ImageId"]
-    image_id = _IMAGE_IDS[endpoint]
     tag_specs = (
         [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}] if tags else []
     )
     response = ec2.run_instances(
-        ImageId=image_id, MinCount=1, MaxCount=1, InstanceType="t3.micro", TagSpecifications=tag_specs
+        ImageId=IMAGE_ID, MinCount=1, MaxCount=1, InstanceType="t3.micro", TagSpecifications=tag_specs
     )
     return response["Instances"][0]["InstanceId"]
 

@@ -2,75 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.twin_process import REGION, REPO_ROOT, TEST_CREDENTIALS, RunningTwin, free_port
-
-
-def _whole_twin_available() -> bool:
-    return importlib.util.find_spec("emulator.sumo.server") is not None
-
-
-def _start_aws_only(log_dir: Path) -> RunningTwin:
-    """The AWS twin alone in a subprocess, for as long as the Sumo twin cannot start yet."""
-    port = free_port()
-    log_path = log_dir / "aws-twin.log"
-    env = {**os.environ, **TEST_CREDENTIALS, "TWIN_AWS_PORT": str(port), "TWIN_CLOCK_SPEED": "100"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.emulator.aws.serve_aws_only"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    running = RunningTwin(url, url, process, log_path)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"AWS twin exited with {process.returncode}:\n{running.log_tail()}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_twin/health", timeout=1):
-            return running
-        time.sleep(0.1)
-    raise RuntimeError(f"AWS twin did not answer:\n{running.log_tail()}")
+from tests.twin_process import REGION, RunningTwin
 
 
 @pytest.fixture(scope="session")
-def aws(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTwin]:
-    """The twin's AWS endpoint: the session `twin` when the whole twin can start, else the AWS part alone."""
-    if _whole_twin_available():
-        yield request.getfixturevalue("twin")
-        return
-    running = _start_aws_only(tmp_path_factory.mktemp("aws-twin"))
-    saved = {name: os.environ.get(name) for name in ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", *TEST_CREDENTIALS)}
-    os.environ.update({"AWS_ENDPOINT_URL": running.aws_url, "AWS_DEFAULT_REGION": REGION, **TEST_CREDENTIALS})
-    try:
-        yield running
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(running.process.pid, signal.SIGTERM)
-        running.process.wait(timeout=15)
+def aws(twin: RunningTwin) -> RunningTwin:
+    """The twin's AWS endpoint (the session twin: clock speed 100, AWS settings in os.environ)."""
+    return twin
 
 
 def control(twin: RunningTwin, method: str, path: str, payload: Any = None) -> tuple[int, Any]:

@@ -41,7 +41,7 @@ def test_keys_can_be_overridden_from_the_environment(monkeypatch):
 
 def test_fifth_request_within_a_second_is_429(limited_sumo):
     session = limited_sumo.session()
-    statuses = [session.get(f"{limited_sumo.api_url}/v1/monitors/root").status_code for _ in range(8)]
+    statuses = [session.get(f"{limited_sumo.api_url}/v1/monitors/root").status_code for _ in range(12)]
     assert statuses[:4] == [200, 200, 200, 200]
     assert 429 in statuses[4:]
 

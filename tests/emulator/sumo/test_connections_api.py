@@ -118,3 +118,22 @@ def test_connection_test_against_nothing_reports_status_zero(sumo):
     result = sumo.sdk().post("/connections/test", connection_body(url="http://127.0.0.1:9/closed")).json()
     assert result["statusCode"] == 0
     assert "ConnectionError" in result["responseContent"]
+
+
+def test_only_webhook_connections_exist(sumo):
+    created = sumo.sdk().post("/connections", connection_body()).json()
+    response = sumo.session().get(
+        f"{sumo.api_url}/v1/connections/{created['id']}", params={"type": "ServiceNowConnection"}
+    )
+    assert response.status_code == 404
+    service_now = sumo.session().post(
+        f"{sumo.api_url}/v1/connections",
+        json={
+            "type": "ServiceNowDefinition",
+            "name": "sn",
+            "url": "https://x.example",
+            "username": "u",
+            "password": "p",
+        },
+    )
+    assert service_now.status_code == 400

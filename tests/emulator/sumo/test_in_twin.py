@@ -11,6 +11,7 @@ from sumologic import SumoLogic
 from emulator.sumo.auth import DEFAULT_ACCESS_ID, DEFAULT_ACCESS_KEY
 from tests.emulator.sumo.bodies import connection_body, monitor_body, webhook_notification
 from tests.emulator.sumo.test_monitor_evaluation import slow_call
+from tests.emulator.sumo.test_scheduler import wait_until
 
 pytestmark = pytest.mark.twin
 
@@ -32,9 +33,13 @@ def test_monitor_in_the_twin_fires_on_the_shared_clock(twin, receiver):
     twin.clock(advance_seconds=60)
     received = receiver.wait_for(1)
     assert received[0]["json"] == {"name": f"latency-{suffix}", "type": "Critical"}
-    deliveries = requests.get(
-        f"{twin.sumo_url}/_twin/sumo/deliveries", params={"monitorId": monitor_id}, timeout=10
-    ).json()["deliveries"]
-    assert deliveries[0]["statusCode"] == 200
+
+    def recorded() -> list[dict]:
+        url = f"{twin.sumo_url}/_twin/sumo/deliveries"
+        return requests.get(url, params={"monitorId": monitor_id}, timeout=10).json()["deliveries"]
+
+    # The twin records a delivery once the receiver has answered, a moment after the receiver saw it.
+    assert wait_until(lambda: len(recorded()) >= 1)
+    assert recorded()[0]["statusCode"] == 200
     sdk.delete(f"/monitors/{monitor_id}")
     sdk.delete(f"/connections/{connection['id']}", params={"type": "WebhookConnection"})

@@ -290,3 +290,19 @@ def test_notification_type_must_fit_the_connection_webhook_type(sumo):
         ]
     )
     assert create(sumo, right)["notifications"][0]["notification"]["connectionType"] == "AWSLambda"
+
+
+def test_folder_update_renames_it_and_moves_the_paths_below(sumo):
+    team = create(sumo, folder("Team"))
+    monitor = create(sumo, monitor_body(), parent_id=team["id"])
+    update = {"type": "MonitorsLibraryFolderUpdate", "name": "Platform", "description": "", "version": 0}
+    renamed = sumo.sdk().put(f"/monitors/{team['id']}", update).json()
+    assert renamed["name"] == "Platform" and renamed["version"] == 1
+    assert sumo.sdk().get(f"/monitors/{monitor['id']}/path").json()["path"] == "/Monitor/Platform/api-data latency"
+
+
+def test_read_by_ids_can_skip_children(sumo):
+    team = create(sumo, folder("Team"))
+    create(sumo, monitor_body(), parent_id=team["id"])
+    read = sumo.sdk().get(f"/monitors?ids={team['id']}&skipChildren=true").json()
+    assert "children" not in read[team["id"]]
