@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from remediation_webhook import app
+from remediation_webhook.aws_clients import AwsClients, build_clients
 
 from tests.twin_process import REGION, TEST_CREDENTIALS
 
@@ -60,6 +61,12 @@ class AwsEndpoint:
             )
         return self._clients[service]
 
+    def image_id(self) -> str:
+        """An AMI the twin knows, looked up once: listing moto's images takes seconds."""
+        if "image_id" not in self._clients:
+            self._clients["image_id"] = self.client("ec2").describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        return str(self._clients["image_id"])
+
     def inject_fault(self, **spec: Any) -> None:
         import urllib.request
 
@@ -78,6 +85,15 @@ class AwsEndpoint:
         request = urllib.request.Request(f"{self.url}/_twin/faults", method="DELETE")
         with urllib.request.urlopen(request, timeout=10):
             pass
+
+
+_SHARED_CLIENTS: list[AwsClients] = []
+
+
+def shared_clients() -> AwsClients:
+    if not _SHARED_CLIENTS:
+        _SHARED_CLIENTS.append(build_clients())
+    return _SHARED_CLIENTS[0]
 
 
 class FakeClock:
@@ -104,8 +120,9 @@ class Deployment:
     clock: FakeClock
 
     def runtime(self, **overrides: str) -> app.Runtime:
-        """A fresh container: its own clients and caches, reading `env` with `overrides`."""
-        return app.build_runtime({**self.env, **overrides}, clock=self.clock)
+        """A fresh container (its own parameter caches) reading `env` with `overrides`; boto3 clients are shared
+        across the session because building them dominates a test's time and holds no state of the function's."""
+        return app.build_runtime({**self.env, **overrides}, clients=shared_clients(), clock=self.clock)
 
     def set_secret(self, value: str) -> None:
         self.aws.client("ssm").put_parameter(
@@ -153,7 +170,7 @@ class Deployment:
 def create_deployment(aws: AwsEndpoint, instance_count: int = 1, tag: tuple[str, str] | None = None) -> Deployment:
     suffix = uuid.uuid4().hex[:10]
     ec2, ssm, sns, sqs, dynamodb = (aws.client(name) for name in ("ec2", "ssm", "sns", "sqs", "dynamodb"))
-    image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    image_id = aws.image_id()
     tags = [{"ResourceType": "instance", "Tags": [{"Key": tag[0], "Value": tag[1]}]}] if tag else []
     reservation = ec2.run_instances(
         ImageId=image_id,
