@@ -10,8 +10,7 @@ from sumologic import SumoLogic
 
 from emulator.sumo.auth import DEFAULT_ACCESS_ID, DEFAULT_ACCESS_KEY
 from tests.emulator.sumo.bodies import connection_body, monitor_body, webhook_notification
-from tests.emulator.sumo.test_monitor_evaluation import slow_call
-from tests.emulator.sumo.test_scheduler import wait_until
+from tests.emulator.sumo.helpers import slow_call, wait_until
 
 pytestmark = pytest.mark.twin
 

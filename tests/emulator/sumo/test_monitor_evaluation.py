@@ -4,34 +4,8 @@ from __future__ import annotations
 
 import requests
 
-from tests.emulator.sumo.bodies import (
-    connection_body,
-    logs_triggers,
-    missing_data_triggers,
-    monitor_body,
-    webhook_notification,
-)
-
-
-def slow_call(response_time_ms: int = 4200) -> str:
-    return f'10.0.0.7 - - "GET /api/data?id=7 HTTP/1.1" 200 512 response_time={response_time_ms}'
-
-
-def setup_monitor(sumo, receiver, trigger_types=("Critical", "ResolvedCritical"), **monitor_fields) -> dict:
-    connection = sumo.sdk().post("/connections", connection_body(url=receiver.url)).json()
-    root = sumo.sdk().get("/monitors/root").json()["id"]
-    overrides = monitor_fields.pop("notification_overrides", {})
-    notifications = [webhook_notification(connection["id"], list(trigger_types), **overrides)]
-    body = monitor_body(notifications=notifications, **monitor_fields)
-    return sumo.sdk().post(f"/monitors?parentId={root}", body).json()
-
-
-def monitor_status(sumo, monitor_id: str) -> list[str]:
-    return sumo.sdk().get(f"/monitors/{monitor_id}").json()["status"]
-
-
-def deliveries(sumo) -> list[dict]:
-    return requests.get(f"{sumo.url}/_twin/sumo/deliveries", timeout=10).json()["deliveries"]
+from tests.emulator.sumo.bodies import logs_triggers, missing_data_triggers
+from tests.emulator.sumo.helpers import deliveries, monitor_status, setup_monitor, slow_call
 
 
 def test_more_than_five_slow_calls_fire_critical_once(sumo, receiver):

@@ -7,7 +7,7 @@ import json
 from emulator.sumo.payload import render, template_json_problem, unsupported_variables
 from tests.emulator.sumo.bodies import SLOW_CALLS_QUERY
 from tests.emulator.sumo.conftest import CLOCK_START
-from tests.emulator.sumo.test_monitor_evaluation import setup_monitor, slow_call
+from tests.emulator.sumo.helpers import setup_monitor, slow_call
 
 EVERY_VARIABLE = {
     name: "{{" + name + "}}"

@@ -4,25 +4,13 @@ Webhook failures are recorded, retried a bounded number of times, and not repeat
 from __future__ import annotations
 
 import threading
-import time
 
 from emulator.clock import ScaledClock
 from emulator.sumo.scheduler import MinuteScheduler
 from emulator.sumo.webhook import MAX_ATTEMPTS
 from tests.emulator.sumo.bodies import monitor_body, webhook_notification
 from tests.emulator.sumo.conftest import CLOCK_START
-from tests.emulator.sumo.test_monitor_evaluation import deliveries, setup_monitor, slow_call
-
-WAIT_SECONDS = 30.0
-
-
-def wait_until(condition, timeout: float = WAIT_SECONDS) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
+from tests.emulator.sumo.helpers import WAIT_SECONDS, deliveries, setup_monitor, slow_call, wait_until
 
 
 def test_scheduler_fires_on_its_own_and_does_not_repeat(fast_sumo, receiver):
