@@ -5,8 +5,9 @@
 
 Settings (keys, defaults): mode ("latency" | "volume", "latency"), source_category (required, e.g. "prod/api"),
 api_path ("/api/data"), latency_source ("regex" | "json", "regex"), latency_regex (DEFAULT_LATENCY_REGEX, must
-capture `(?<response_time>...)`), latency_json_field ("duration_ms"), latency_unit ("ms" | "s", "ms"),
-latency_threshold_seconds (3). Only the standard library is used, so a backtest can import this file directly.
+capture `(?<response_time>...)`), latency_json_field ("duration_ms"), latency_json_path_field ("path"),
+latency_unit ("ms" | "s", "ms"), latency_threshold_seconds (3).
+Only the standard library is used, so a backtest can import this file directly.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "latency_source": "regex",
     "latency_regex": DEFAULT_LATENCY_REGEX,
     "latency_json_field": "duration_ms",
+    "latency_json_path_field": "path",
     "latency_unit": "ms",
     "latency_threshold_seconds": 3,
 }
@@ -96,16 +98,23 @@ def render_monitor_query(settings: Mapping[str, Any]) -> str:
             raise ValueError(f"latency_regex must capture the latency as (?<{LATENCY_FIELD}>...), got {regex!r}")
         if "\n" in regex:
             raise ValueError(f"latency_regex must be one line, got {regex!r}")
-        extract = f'| parse regex "{_UNESCAPED_QUOTE.sub(chr(92) + chr(34), regex)}"'
+        stages = [f'| parse regex "{_UNESCAPED_QUOTE.sub(chr(92) + chr(34), regex)}"']
     else:
-        json_field = str(merged["latency_json_field"])
-        if not _JSON_FIELD.match(json_field):
-            raise ValueError(f"latency_json_field must be a JSON key such as duration_ms, got {json_field!r}")
-        extract = f'| json field=_raw "{json_field}" as {LATENCY_FIELD}'
+        json_field, path_field = str(merged["latency_json_field"]), str(merged["latency_json_path_field"])
+        for setting, key in (("latency_json_field", json_field), ("latency_json_path_field", path_field)):
+            if not _JSON_FIELD.match(key):
+                raise ValueError(f"{setting} must be a JSON key such as duration_ms or path, got {key!r}")
+        api_path = merged["api_path"]
+        # The keyword scope also matches the path in a referer or a message; the path field must be the API path
+        # itself, with or without a query string.
+        stages = [
+            f'| json field=_raw "{path_field}", "{json_field}" as path, {LATENCY_FIELD}',
+            f'| where path = "{api_path}" or path matches "{api_path}?*"',
+        ]
     return "\n".join(
         (
             scope,
-            extract,
+            *stages,
             f"| num({LATENCY_FIELD})",
             f"| where {LATENCY_FIELD} > {_number(latency_threshold(merged))}",
             f"| count as {SLOW_CALLS_FIELD}",

@@ -29,10 +29,16 @@ def test_latency_regex_query_has_the_shape_the_query_engine_reads() -> None:
     assert render_monitor_query({"source_category": "prod/api"}) == EXPECTED_REGEX_QUERY
 
 
-def test_latency_json_query_reads_the_duration_field() -> None:
+def test_latency_json_query_reads_the_path_and_duration_fields() -> None:
     query = render_monitor_query({"source_category": "prod/api", "latency_source": "json", "latency_json_field": "ms"})
-    assert query.splitlines()[1] == '| json field=_raw "ms" as response_time'
-    assert query.splitlines()[3] == "| where response_time > 3000"
+    assert query.splitlines() == [
+        '_sourceCategory=prod/api "/api/data"',
+        '| json field=_raw "path", "ms" as path, response_time',
+        '| where path = "/api/data" or path matches "/api/data?*"',
+        "| num(response_time)",
+        "| where response_time > 3000",
+        "| count as slow_calls",
+    ]
 
 
 def test_seconds_unit_compares_with_seconds() -> None:
