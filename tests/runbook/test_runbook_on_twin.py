@@ -346,3 +346,32 @@ def test_sns_down_leaves_a_failed_execution_and_no_message(runbook: RunbookHarne
     assert execution.output("recordOutcome.Outcome") == "failed"
     assert execution.output("recordOutcome.ActionTaken") == "rebooted"
     assert execution.output("recordOutcome.NotificationMessageId") == "none"
+
+
+# ---- the webhook Lambda's fleet mode ---------------------------------------------------------------------------
+
+
+def test_tag_targeted_run_remediates_each_instance_and_notifies_once_per_instance(runbook: RunbookHarness) -> None:
+    ec2 = runbook.twin.client("ec2")
+    fleet_tag = f"fleet-{runbook.document_name[-8:]}"
+    instance_ids = [runbook.running_instance(), runbook.stopped_instance()]
+    ec2.create_tags(Resources=instance_ids, Tags=[{"Key": "Service", "Value": fleet_tag}])
+
+    # As the Lambda starts it for a tag: one child execution per instance, one at a time, stop at the first error.
+    parent_id = runbook.twin.client("ssm").start_automation_execution(
+        DocumentName=runbook.document_name,
+        Parameters={"TopicArn": [runbook.topic_arn], "Reason": [REASON]},
+        Targets=[{"Key": "tag:Service", "Values": [fleet_tag]}],
+        TargetParameterName="InstanceId",
+        MaxConcurrency="1",
+        MaxErrors="0",
+    )["AutomationExecutionId"]
+    parent = runbook.wait_for_status(parent_id, {"Success", "Failed", "TimedOut", "Cancelled"})
+
+    assert parent.status == "Success"
+    assert [runbook.state(instance_id) for instance_id in instance_ids] == ["running", "running"]
+    received = {item.message["instance_id"]: item.message for item in runbook.notifications()}
+    assert sorted(received) == sorted(instance_ids)
+    assert received[instance_ids[0]]["action_taken"] == "rebooted"
+    assert received[instance_ids[1]]["action_taken"] == "started"
+    assert {message["outcome"] for message in received.values()} == {"success"}
