@@ -348,6 +348,26 @@ def test_sns_down_leaves_a_failed_execution_and_no_message(runbook: RunbookHarne
     assert execution.output("recordOutcome.NotificationMessageId") == "none"
 
 
+def test_runbook_that_cannot_read_its_own_steps_still_sends_a_last_resort_message(runbook: RunbookHarness) -> None:
+    instance_id = runbook.running_instance()
+    # As when the assume role lacks ssm:DescribeAutomationStepExecutions.
+    runbook.inject_fault("ssm", "DescribeAutomationStepExecutions", "AccessDeniedException", times=1)
+
+    execution = runbook.run(InstanceId=instance_id, Reason=REASON, AlertId="0000000000ABCDEF")
+
+    assert execution.status == "Failed"
+    assert execution.step("collectStepResults")["StepStatus"] == "Failed"
+    notification = runbook.only_notification()
+    assert notification.message["instance_id"] == instance_id
+    assert notification.message["alert_id"] == "0000000000ABCDEF"
+    assert (notification.message["outcome"], notification.message["action_taken"]) == ("failed", "unknown")
+    assert notification.message["execution_id"] == execution.execution_id
+    assert len(notification.subject) < 100
+    assert notification.attributes["outcome"] == {"Type": "String", "Value": "failed"}
+    assert execution.output("recordOutcome.Outcome") == "failed"
+    assert execution.output("recordOutcome.NotificationMessageId") == notification.envelope["MessageId"]
+
+
 # ---- the webhook Lambda's fleet mode ---------------------------------------------------------------------------
 
 
