@@ -270,6 +270,8 @@ def test_with_max_concurrency_1_and_max_errors_0_the_first_failure_stops_new_chi
     assert parent["AutomationExecutionStatus"] == "Failed"
     assert sorted(child["AutomationExecutionStatus"] for child in children) == ["Failed", "Success"]
     assert "1 not started" in parent["FailureMessage"]
+    first, second = sorted(children, key=lambda child: child["ExecutionStartTime"])
+    assert first["ExecutionEndTime"] <= second["ExecutionStartTime"]
 
 
 @pytest.mark.parametrize(
@@ -288,3 +290,25 @@ def test_bad_targets_are_refused(runbook, targets, target_parameter, code):
     request = {"DocumentName": runbook.add(PER_INSTANCE), "Targets": targets, "TargetParameterName": target_parameter}
 
     assert _error(runbook.service.start_automation_execution, request).code == code
+
+
+def test_describe_filters_by_start_time_tag_and_current_action(make_runbook):
+    runbook = make_runbook(clock=ScaledClock(speed=FAST))
+    name = runbook.add("schemaVersion: '0.3'\nmainSteps:\n  - {name: hold, action: aws:pause}\n")
+    tagged = runbook.service.start_automation_execution(
+        {"DocumentName": name, "Tags": [{"Key": "ticket", "Value": "OPS-1"}]}
+    )["AutomationExecutionId"]
+    started = wait_for_status(runbook, tagged, "Waiting")["ExecutionStartTime"]
+    describe = runbook.service.describe_automation_executions
+
+    def ids(*filters):
+        return [item["AutomationExecutionId"] for item in describe({"Filters": list(filters)})[
+            "AutomationExecutionMetadataList"]]  # fmt: skip
+
+    assert ids({"Key": "TagKey", "Values": ["ticket"]}) == [tagged]
+    assert ids({"Key": "TagKey", "Values": ["other"]}) == []
+    assert ids({"Key": "CurrentAction", "Values": ["aws:pause"]}) == [tagged]
+    assert ids({"Key": "StartTimeAfter", "Values": [str(started - 1)]}) == [tagged]
+    assert ids({"Key": "StartTimeBefore", "Values": ["2001-01-01T00:00:00Z"]}) == []
+    assert ids({"Key": "AutomationType", "Values": ["Local"]}) == [tagged]
+    runbook.service.stop_automation_execution({"AutomationExecutionId": tagged})
