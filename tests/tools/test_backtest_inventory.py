@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.emulator.sumo_query.samples import START_MS, combined_log_line
+from tools.access_log import main as access_log_main
 from tools.backtest_inventory import REPO_ROOT, main
 
 LOCAL_INVENTORY = REPO_ROOT / "inventory" / "local"
@@ -282,3 +283,35 @@ def test_bad_inventory_arguments_are_refused_with_a_reason(
 ) -> None:
     assert main([str(write_log(tmp_path / "access.log", 3)), *arguments]) == 2
     assert message in capsys.readouterr().err
+
+
+# --- the worked example of docs/backtest.md --------------------------------------------------------------------------
+
+
+def test_the_documented_worked_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    generate = ["--minutes", "120", "--slow", "20:3", "--slow", "21:3", "--slow", "40:4", "--slow", "45:4"]
+    assert access_log_main([*generate, "--slow", "70:6", "--silent", "90-104"]) == 0
+    log = tmp_path / "access.log"
+    log.write_text(capsys.readouterr().out)
+    report = backtest(capsys, log, "--inventory", str(LOCAL_INVENTORY))
+    assert report["lines"] == 2100
+    assert [
+        (event["at"][11:16], event["trigger"], event["detail"], event.get("remediation")) for event in report["events"]
+    ] == [
+        ("10:22", "Critical", "slow_calls=6", "allowed"),
+        ("10:31", "ResolvedCritical", "slow_calls=3", None),
+        ("10:46", "Critical", "slow_calls=8", "allowed"),
+        ("10:51", "ResolvedCritical", "slow_calls=4", None),
+        ("11:11", "Critical", "slow_calls=6", "allowed"),
+        ("11:21", "ResolvedCritical", "no slow_calls value", None),
+        ("11:40", "MissingData", "0 message(s) matched the scope", "refused"),
+        ("11:46", "ResolvedMissingData", "20 message(s) matched the scope", None),
+    ]
+    assert report["remediation"] == {"requests": 4, "allowed": 3, "suppressed": 0, "refused": 1, "escalations": 1}
+    tuned = backtest(capsys, log, "--inventory", str(LOCAL_INVENTORY), "-e", "sumo_monitoring_slow_call_count=7")
+    assert [(event["at"][11:16], event["trigger"]) for event in tuned["events"]] == [
+        ("10:46", "Critical"),
+        ("10:51", "ResolvedCritical"),
+        ("11:40", "MissingData"),
+        ("11:46", "ResolvedMissingData"),
+    ]
