@@ -13,13 +13,15 @@ behind the role's filters) and the module's defaults for arguments the task leav
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Mapping
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from emulator.sumo.backtest import BacktestError, build_parser, parse_arguments, run_cli
+from emulator.sumo.backtest import SETTING_KEYS, BacktestError, build_parser, parse_arguments, run_cli
 from tools.inventory_vars import (
     InventoryError,
     VariableResolver,
@@ -57,15 +59,12 @@ RETIRED_NAMES = {
 }
 _ANSIBLE_TRUE = {"y", "yes", "on", "1", "true", "t", "1.0"}
 _ANSIBLE_FALSE = {"n", "no", "off", "0", "false", "f", "0.0"}
-_MODULE_KEYWORDS = ("name", "register", "when", "tags", "vars", "loop", "notify", "no_log", "check_mode")
 
 
 def collection_module(name: str) -> ModuleType:
     """A module of the in-repo collection (`plugins.module_utils.sumologic_query`), importable as Ansible imports it."""
     if str(COLLECTIONS_PATH) not in sys.path:
         sys.path.append(str(COLLECTIONS_PATH))
-    import importlib
-
     return importlib.import_module(f"{COLLECTION}.{name}")
 
 
@@ -110,9 +109,9 @@ def _tasks(document: Any) -> list[dict[str, Any]]:
 
 
 def _module_arguments(task: dict[str, Any], module: str) -> dict[str, Any] | None:
-    short = module.rsplit(".", 1)[-1]
-    for key in (module, short):
-        if key in task and key not in _MODULE_KEYWORDS:
+    """The arguments of `task` when it calls `module` (by its full or short name), else None."""
+    for key in (module, module.rsplit(".", 1)[-1]):
+        if key in task:
             arguments = task[key]
             return dict(arguments) if isinstance(arguments, dict) else {}
     return None
@@ -176,6 +175,7 @@ def _ansible_bool(value: Any, what: str) -> bool:
     raise InventoryError(f"{what} must be a boolean (true/false, yes/no), got {value!r}", what)
 
 
+@cache
 def _module_defaults() -> dict[str, Any]:
     """The sumologic_monitor module's defaults, for arguments the role's task leaves out."""
     spec = collection_module("plugins.modules.sumologic_monitor").argument_spec()
@@ -192,12 +192,11 @@ class MonitorSettings:
     def __init__(self, resolver: VariableResolver, monitor_task: Mapping[str, Any]) -> None:
         self._resolver = resolver
         self._task = monitor_task
-        self._defaults = _module_defaults()
 
     def task_argument(self, name: str) -> Any:
         """The monitor task's argument `name` rendered (the module's default when the task omits it)."""
         if name not in self._task:
-            return self._defaults.get(name)
+            return _module_defaults().get(name)
         return self._resolver.render(self._task[name], f"the {MONITOR_ROLE} monitor task's {name}")
 
     def compute(self, key: str) -> Any:
@@ -210,27 +209,12 @@ class MonitorSettings:
             if not _ansible_bool(self.task_argument("missing_data"), "missing_data"):
                 return None
             return self.task_argument("missing_data_time_range") or self.task_argument("time_range")
-        argument = {"field": "trigger_field", "evaluation_delay": "evaluation_delay"}.get(key, key)
+        argument = "trigger_field" if key == "field" else key
         return self.task_argument(argument)
 
     def unsupported_arguments(self) -> list[str]:
         """Task arguments the generic backtest cannot model (a separate resolution condition)."""
         return [name for name in ("resolution_threshold", "resolution_threshold_type") if self._task.get(name)]
-
-
-SETTING_KEYS_FROM_INVENTORY = (
-    "query",
-    "threshold",
-    "threshold_type",
-    "time_range",
-    "field",
-    "missing_data_time_range",
-    "evaluation_delay",
-    "source_category",
-    "cooldown_seconds",
-    "max_attempts",
-    "window_seconds",
-)
 
 
 def settings_from_inventory(
@@ -244,14 +228,15 @@ def settings_from_inventory(
     if unsupported:
         raise InventoryError(f"the monitor task sets {', '.join(unsupported)}, which the backtest does not model")
     base: dict[str, Any] = {}
-    for key in SETTING_KEYS_FROM_INVENTORY:
+    for key in SETTING_KEYS:
         if key in given_by_flags:
             continue
         try:
             base[key] = monitor.compute(key)
         except InventoryError as error:
             instead = _flag(key)
-            if error.variable and not error.variable.startswith(("__", "the ")) and error.variable in resolver:
+            # A variable of the inventory can also be given with -e; the roles' internal ones cannot.
+            if error.variable and error.variable in resolver and not error.variable.startswith("__"):
                 instead += f" or -e {error.variable}=VALUE"
             raise InventoryError(f"{error}; pass {instead}", error.variable) from error
     check_argument_specs(resolver, [roles / MONITOR_ROLE, roles / LAMBDA_ROLE])
@@ -355,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         help="set a deployment variable, as ansible-playbook -e does (repeatable)",
     )
     args = parse_arguments(parser, argv)
-    given = {key for key in SETTING_KEYS_FROM_INVENTORY if getattr(args, key, None) is not None}
+    given = {key for key in SETTING_KEYS if getattr(args, key, None) is not None}
     try:
         base, resolver = settings_from_inventory(args.inventory, _extra_vars(args.extra_vars), given)
     except (InventoryError, BacktestError) as error:

@@ -215,6 +215,10 @@ class VariableResolver:
             raise
         except TemplateError as error:
             raise InventoryError(f"{what} = {value!r} cannot be rendered without Ansible: {error}", what) from error
+        except Exception as error:  # a filter or operator failing on the value: 1 / 0, int("x", base=2), ...
+            raise InventoryError(
+                f"{what} = {value!r} fails to render: {type(error).__name__}: {error}", what
+            ) from error
         return rendered
 
 
