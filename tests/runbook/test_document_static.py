@@ -403,14 +403,30 @@ def test_amended_message_carries_the_sns_error() -> None:
 
 def test_record_outcome_reports_a_failed_publish_as_failed() -> None:
     record = script_of("recordOutcome")["record"]
-    steps = [
-        step_record("buildNotification", Outcome="success", ActionTaken="rebooted", PreviousState="running"),
+    publish_steps = [
         step_record("publishNotification", "Failed", "Throttling"),
         step_record("publishFailureNotification", MessageId="m-2"),
     ]
-    assert record({"Steps": steps}, {}) == {
+    events = {"Outcome": "success", "ActionTaken": "rebooted", "PreviousState": "running", "PublishSteps": publish_steps}
+    assert record(events, {}) == {
         "PreviousState": "running",
         "ActionTaken": "rebooted",
         "Outcome": "failed",
         "NotificationMessageId": "m-2",
+    }
+
+
+def test_record_outcome_without_a_built_notification_reports_unknown_and_failed() -> None:
+    record = script_of("recordOutcome")["record"]
+    events = {
+        "Outcome": "{{ buildNotification.Outcome }}",
+        "ActionTaken": "{{ buildNotification.ActionTaken }}",
+        "PreviousState": "{{ buildNotification.PreviousState }}",
+        "PublishSteps": [step_record("publishLastResortNotification", MessageId="m-3")],
+    }
+    assert record(events, {}) == {
+        "PreviousState": "unknown",
+        "ActionTaken": "unknown",
+        "Outcome": "failed",
+        "NotificationMessageId": "m-3",
     }
