@@ -14,6 +14,8 @@ Semantics (Sumo's documented behaviour where it exists, the stricter reading els
 * A query the engine cannot compile or run puts a warning on the monitor (its `warnings`), is logged, and fires
   nothing; alerts already active stay as they are.
 * Disabled monitors are not evaluated; their active alerts are dropped without notification.
+* Alert grouping (groupNotifications, notificationGroupFields) is not modelled: one alert per monitor and kind.
+* Queries run outside the backend lock; a monitor updated or deleted meanwhile is left for the next pass.
 """
 
 from __future__ import annotations

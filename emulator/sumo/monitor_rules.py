@@ -88,7 +88,7 @@ def normalize_monitor(body: dict[str, Any], connection_webhook_type: ConnectionL
     settings: dict[str, Any] = {"monitorType": monitor_type}
     for key, default in MONITOR_DEFAULTS.items():
         value = body.get(key)
-        settings[key] = default if value is None else value
+        settings[key] = default if value is None or value == "" else value
     for key in _OPTIONAL_MONITOR_KEYS:
         # Clients without omitempty send "" or {} for fields they leave unset (e.g. timeZone, runAs).
         if body.get(key) not in (None, "", {}):
@@ -195,7 +195,7 @@ def _normalize_triggers(
                     f"(got {trigger.get('triggerSource')!r})"
                 )
         window = trigger.get("resolutionWindow")
-        if window is not None and window not in RESOLUTION_WINDOWS:
+        if window not in (None, "") and window not in RESOLUTION_WINDOWS:
             problems.append(f"{where}.resolutionWindow must be one of {', '.join(RESOLUTION_WINDOWS)} (got {window!r})")
         if "timeRange" in stored:
             time_range = stored["timeRange"]

@@ -306,3 +306,42 @@ def test_read_by_ids_can_skip_children(sumo):
     create(sumo, monitor_body(), parent_id=team["id"])
     read = sumo.sdk().get(f"/monitors?ids={team['id']}&skipChildren=true").json()
     assert "children" not in read[team["id"]]
+
+
+def test_a_provider_style_body_with_empty_strings_and_read_only_fields_is_accepted(sumo):
+    connection = sumo.sdk().post("/connections", connection_body()).json()
+    body = monitor_body(
+        notifications=[
+            {
+                "notification": {
+                    "connectionType": "Webhook",
+                    "connectionId": connection["id"],
+                    "actionType": "NamedConnectionAction",
+                    "payloadOverride": "",
+                },
+                "runForTriggerTypes": ["Critical", "ResolvedCritical"],
+            }
+        ],
+        parentId="",
+        contentType="Monitor",
+        createdAt="",
+        timeZone="",
+        alertName="",
+        evaluationDelay="",
+        playbook="",
+    )
+    for trigger in body["triggers"]:
+        trigger.update({"occurrenceType": "", "triggerSource": "", "resolutionWindow": "", "minDataPoints": 0})
+    created = create(sumo, body)
+    assert created["evaluationDelay"] == "0m"
+    assert "timeZone" not in created and "alertName" not in created
+    assert created["notifications"][0]["notification"] == {
+        "connectionType": "Webhook",
+        "connectionId": connection["id"],
+    }
+
+
+def test_wrong_method_is_405(sumo):
+    response = sumo.session().patch(f"{sumo.api_url}/v1/monitors/root")
+    assert response.status_code == 405
+    assert response.json()["errors"][0]["code"] == "method.unsupported"
