@@ -399,13 +399,10 @@ def ensure_absent(manager: DocumentManager) -> dict[str, Any]:
     if current is None:
         return {"changed": False, "version_created": None, "diff": {"before": {}, "after": {}}}
     current_text, _ = manager.content_of(current["DefaultVersion"])
+    before = diff_view(current_text, current["DefaultVersion"], manager.tags())
     if not manager.module.check_mode:
         manager.delete()
-    return {
-        "changed": True,
-        "version_created": None,
-        "diff": {"before": diff_view(current_text, current["DefaultVersion"], manager.tags()), "after": {}},
-    }
+    return {"changed": True, "version_created": None, "diff": {"before": before, "after": {}}}
 
 
 def main() -> None:

@@ -1,0 +1,140 @@
+"""ssm_document: its contract with Ansible, and what it does (or predicts in check mode) to a document in moto."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from ansible_collections.autoremediation.sumo_aws.plugins.modules import ssm_document
+from ansible_collections.autoremediation.sumo_aws.plugins.modules.ssm_document import (
+    ARGUMENT_SPEC,
+    DocumentError,
+    DocumentManager,
+    ensure_absent,
+    ensure_present,
+)
+
+from .aws_fakes import FakeModule, aws  # noqa: F401 - aws is a fixture
+
+RUNBOOK = """\
+schemaVersion: "0.3"
+description: Reboot one instance.
+parameters:
+  InstanceId:
+    type: String
+mainSteps:
+  - name: reboot
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: RebootInstances, InstanceIds: ["{{ InstanceId }}"]}
+"""
+NAME = "test-remediate-instance"
+
+
+def manager(client: Any, check_mode: bool = False, **params: Any) -> DocumentManager:
+    module = FakeModule(ARGUMENT_SPEC, check_mode=check_mode, name=NAME, **params)
+    return DocumentManager(module, client("ssm"))
+
+
+def test_module_contract() -> None:
+    documentation = yaml.safe_load(ssm_document.DOCUMENTATION)
+    assert documentation["attributes"]["check_mode"]["support"] == "full"
+    assert documentation["attributes"]["diff_mode"]["support"] == "full"
+    assert ssm_document.MUTUALLY_EXCLUSIVE == [["content", "content_path"]]
+    assert ssm_document.REQUIRED_IF == [["state", "present", ["content", "content_path"], True]]
+    assert {name: ARGUMENT_SPEC[name].get("default") for name in ("state", "document_type", "document_format")} == {
+        "state": "present",
+        "document_type": "Automation",
+        "document_format": "YAML",
+    }
+    assert ARGUMENT_SPEC["set_default"]["default"] is True
+    assert set(documentation["options"]) == set(ARGUMENT_SPEC)
+
+
+def test_creating_in_check_mode_predicts_version_1_and_creates_nothing(aws: Any) -> None:  # noqa: F811
+    result = ensure_present(manager(aws, check_mode=True, content=RUNBOOK))
+
+    assert result["changed"] is True
+    assert result["diff"]["after"]["default_version"] == "1"
+    assert aws("ssm").list_documents(Filters=[{"Key": "Owner", "Values": ["Self"]}])["DocumentIdentifiers"] == []
+
+
+def test_creating_makes_an_active_version_1_with_tags(aws: Any) -> None:  # noqa: F811
+    result = ensure_present(manager(aws, content=RUNBOOK, tags={"team": "ops"}))
+
+    assert result["changed"] is True
+    assert result["version_created"] == "1"
+    assert result["document"]["default_version"] == "1"
+    assert result["document"]["status"] == "Active"
+    assert result["document"]["tags"] == {"team": "ops"}
+
+
+def test_same_content_reformatted_changes_nothing(aws: Any) -> None:  # noqa: F811
+    ensure_present(manager(aws, content=RUNBOOK))
+    reformatted = yaml.safe_dump(yaml.safe_load(RUNBOOK), default_flow_style=False, indent=4)
+
+    result = ensure_present(manager(aws, content=reformatted))
+
+    assert result["changed"] is False
+    assert result["version_created"] is None
+
+
+def test_changed_content_adds_version_2_and_makes_it_default(aws: Any) -> None:  # noqa: F811
+    ensure_present(manager(aws, content=RUNBOOK))
+
+    result = ensure_present(manager(aws, content=RUNBOOK.replace("Reboot one", "Reboot the")))
+
+    assert result["changed"] is True
+    assert result["version_created"] == "2"
+    assert aws("ssm").describe_document(Name=NAME)["Document"]["DefaultVersion"] == "2"
+
+
+def test_changed_content_in_check_mode_predicts_version_2_and_changes_nothing(aws: Any) -> None:  # noqa: F811
+    ensure_present(manager(aws, content=RUNBOOK))
+
+    result = ensure_present(manager(aws, check_mode=True, content=RUNBOOK.replace("Reboot one", "Reboot the")))
+
+    assert result["changed"] is True
+    assert result["diff"]["before"]["default_version"] == "1"
+    assert result["diff"]["after"]["default_version"] == "2"
+    assert aws("ssm").describe_document(Name=NAME)["Document"]["LatestVersion"] == "1"
+
+
+def test_new_version_is_kept_off_default_when_set_default_is_false(aws: Any) -> None:  # noqa: F811
+    ensure_present(manager(aws, content=RUNBOOK))
+
+    ensure_present(manager(aws, content=RUNBOOK.replace("Reboot one", "Reboot the"), set_default=False))
+
+    described = aws("ssm").describe_document(Name=NAME)["Document"]
+    assert (described["LatestVersion"], described["DefaultVersion"]) == ("2", "1")
+
+
+def test_content_path_is_read_from_the_controller(aws: Any, tmp_path: Any) -> None:  # noqa: F811
+    path = tmp_path / "runbook.yaml"
+    path.write_text(RUNBOOK)
+
+    result = ensure_present(manager(aws, content_path=str(path)))
+
+    assert result["document"]["schema_version"] == "0.3"
+
+
+def test_content_without_schema_version_is_refused_naming_it(aws: Any) -> None:  # noqa: F811
+    with pytest.raises(DocumentError, match="schemaVersion"):
+        ensure_present(manager(aws, content="description: no schema\n"))
+
+
+def test_deleting_in_check_mode_predicts_and_keeps_the_document(aws: Any) -> None:  # noqa: F811
+    ensure_present(manager(aws, content=RUNBOOK))
+
+    result = ensure_absent(manager(aws, check_mode=True, state="absent"))
+
+    assert result["changed"] is True
+    assert result["diff"]["after"] == {}
+    assert aws("ssm").describe_document(Name=NAME)["Document"]["Name"] == NAME
+
+
+def test_deleting_removes_the_document_and_a_second_delete_changes_nothing(aws: Any) -> None:  # noqa: F811
+    ensure_present(manager(aws, content=RUNBOOK))
+
+    assert ensure_absent(manager(aws, state="absent"))["changed"] is True
+    assert ensure_absent(manager(aws, state="absent"))["changed"] is False
