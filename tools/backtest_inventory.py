@@ -3,12 +3,12 @@ role deploys it and take the remediation Lambda's guard settings, then replay a 
 
     python -m tools.backtest_inventory access.log --inventory inventory/local [-e NAME=VALUE ...] [--threshold 8]
 
-Variables come in Ansible's precedence order: the defaults of roles/sumo_monitoring and roles/remediation_lambda,
-then the inventory's group_vars/all, then those roles' vars/main.yml and the role's set_fact arguments, then `-e`.
+Each role's variables come in Ansible's precedence order: the role's defaults, the inventory's group_vars/all, the
+vars and vars_files of the site.yml play that applies the role, the role's vars/main.yml and set_fact arguments, `-e`.
 The monitor's settings are the sumologic_monitor task's own arguments (roles/sumo_monitoring/tasks/), rendered
 against those variables, with the query and trigger field from the collection's sumologic_query (the functions
-behind the role's filters) and the module's defaults for arguments the task leaves out. Flags of the backtest
-(--threshold, --query, ...) win over what the inventory gives.
+behind the role's filters) and the module's defaults for arguments the task leaves out; the guard's are the
+remediation_lambda role's. Flags of the backtest (--threshold, --query, ...) win over what the deployment gives.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -129,13 +130,83 @@ def _optional_vars(path: Path) -> dict[str, Any]:
     return load_vars_file(path) if path.is_file() else {}
 
 
-def monitor_resolver(
-    inventory: Path, extra_vars: Mapping[str, Any], roles: Path = REPO_ROOT / "roles"
-) -> tuple[VariableResolver, dict[str, Any]]:
-    """The variables as the sumo_monitoring role sees them, and its sumologic_monitor task's arguments."""
-    if not inventory.is_dir():
-        raise InventoryError(f"--inventory {inventory}: expected an inventory directory (holding group_vars/)")
-    monitor_role, lambda_role = roles / MONITOR_ROLE, roles / LAMBDA_ROLE
+def deployment_plays(playbook: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The plays `playbook` runs, in order, following import_playbook (paths relative to the importing file)."""
+    plays: list[tuple[Path, dict[str, Any]]] = []
+    for entry in load_yaml_document(playbook) or []:
+        if not isinstance(entry, dict):
+            continue
+        imported = entry.get("ansible.builtin.import_playbook") or entry.get("import_playbook")
+        if imported:
+            plays.extend(deployment_plays(playbook.parent / str(imported)))
+        else:
+            plays.append((playbook, entry))
+    return plays
+
+
+def _role_names(play: dict[str, Any]) -> list[str]:
+    return [str(item.get("role") or item.get("name")) if isinstance(item, dict) else str(item)
+            for item in play.get("roles") or []]  # fmt: skip
+
+
+def play_layers(site: Path, role: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """The `vars` and `vars_files` of the one play of `site` that applies `role`, in Ansible's precedence order."""
+    matching = [(path, play) for path, play in deployment_plays(site) if role in _role_names(play)]
+    if len(matching) != 1:
+        raise InventoryError(
+            f"{site}: expected one play applying the role {role}, found {len(matching)}; "
+            "tools/backtest_inventory.py needs updating to match the playbooks"
+        )
+    path, play = matching[0]
+    play_vars = play.get("vars")
+    layers: list[tuple[str, Mapping[str, Any]]] = [
+        (f"{path} (play vars)", play_vars if isinstance(play_vars, dict) else {})
+    ]
+    for vars_file in play.get("vars_files") or []:
+        if not isinstance(vars_file, str) or "{{" in vars_file:
+            raise InventoryError(f"{path}: vars_files entry {vars_file!r} is not a plain path the backtest can read")
+        layers.append((str(path.parent / vars_file), load_vars_file(path.parent / vars_file)))
+    return layers
+
+
+def role_resolver(
+    inventory: Path,
+    role: Path,
+    plays: list[tuple[str, Mapping[str, Any]]],
+    extra_vars: Mapping[str, Any],
+    facts: Mapping[str, Any] | None = None,
+) -> VariableResolver:
+    """The variables as `role` sees them, lowest precedence first: its defaults, the inventory's group_vars/all, the
+    play's vars and vars_files, its vars/main.yml, facts its tasks set, extra vars."""
+    layers: list[tuple[str, Mapping[str, Any]]] = [
+        (f"{role.name}/defaults/main.yml", _optional_vars(role / "defaults" / "main.yml")),
+        *((str(path), load_vars_file(path)) for path in group_vars_files(inventory)),
+        *plays,
+        (f"{role.name}/vars/main.yml", _optional_vars(role / "vars" / "main.yml")),
+        (f"{role.name}/tasks (set_fact)", facts or {}),
+        ("-e", extra_vars),
+    ]
+    return VariableResolver(layers, filters=_query_filters())
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where the backtest reads the deployment from: the inventory, the roles and the playbook that applies them."""
+
+    inventory: Path
+    roles: Path = REPO_ROOT / "roles"
+    site: Path = REPO_ROOT / "site.yml"
+
+
+def deployment_resolvers(
+    deployment: Deployment, extra_vars: Mapping[str, Any]
+) -> tuple[VariableResolver, dict[str, Any], VariableResolver]:
+    """The monitor role's variables and its sumologic_monitor task's arguments, and the Lambda role's variables."""
+    if not deployment.inventory.is_dir():
+        raise InventoryError(
+            f"--inventory {deployment.inventory}: expected an inventory directory (holding group_vars/)"
+        )
+    monitor_role, lambda_role = deployment.roles / MONITOR_ROLE, deployment.roles / LAMBDA_ROLE
     tasks = role_tasks(monitor_role)
     monitor_tasks = [arguments for task in tasks if (arguments := _module_arguments(task, MONITOR_MODULE)) is not None]
     if len(monitor_tasks) != 1:
@@ -148,16 +219,11 @@ def monitor_resolver(
         arguments = _module_arguments(task, "ansible.builtin.set_fact")
         if arguments:
             facts.update({name: value for name, value in arguments.items() if name != "cacheable"})
-    layers: list[tuple[str, Mapping[str, Any]]] = [
-        (f"{lambda_role}/defaults/main.yml", _optional_vars(lambda_role / "defaults" / "main.yml")),
-        (f"{monitor_role}/defaults/main.yml", _optional_vars(monitor_role / "defaults" / "main.yml")),
-        *((str(path), load_vars_file(path)) for path in group_vars_files(inventory)),
-        (f"{lambda_role}/vars/main.yml", _optional_vars(lambda_role / "vars" / "main.yml")),
-        (f"{monitor_role}/vars/main.yml", _optional_vars(monitor_role / "vars" / "main.yml")),
-        (f"{monitor_role}/tasks (set_fact)", facts),
-        ("-e", extra_vars),
-    ]
-    return VariableResolver(layers, filters=_query_filters()), monitor_tasks[0]
+    monitor = role_resolver(
+        deployment.inventory, monitor_role, play_layers(deployment.site, MONITOR_ROLE), extra_vars, facts
+    )
+    guard = role_resolver(deployment.inventory, lambda_role, play_layers(deployment.site, LAMBDA_ROLE), extra_vars)
+    return monitor, monitor_tasks[0], guard
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -189,9 +255,10 @@ def _flag(key: str) -> str:
 class MonitorSettings:
     """The backtest settings the deployment implies, each computed only when no flag already gives it."""
 
-    def __init__(self, resolver: VariableResolver, monitor_task: Mapping[str, Any]) -> None:
-        self._resolver = resolver
+    def __init__(self, monitor: VariableResolver, monitor_task: Mapping[str, Any], guard: VariableResolver) -> None:
+        self._resolver = monitor
         self._task = monitor_task
+        self._guard = guard
 
     def task_argument(self, name: str) -> Any:
         """The monitor task's argument `name` rendered (the module's default when the task omits it)."""
@@ -202,7 +269,7 @@ class MonitorSettings:
     def compute(self, key: str) -> Any:
         """The setting `key` (a SETTING_KEYS name of the generic backtest)."""
         if key in GUARD_VARIABLES:
-            return self._resolver.value(GUARD_VARIABLES[key])
+            return self._guard.value(GUARD_VARIABLES[key])
         if key == "source_category":
             return self._resolver.value(SOURCE_CATEGORY_VARIABLE)
         if key == "missing_data_time_range":
@@ -218,12 +285,12 @@ class MonitorSettings:
 
 
 def settings_from_inventory(
-    inventory: Path, extra_vars: Mapping[str, Any], given_by_flags: set[str], roles: Path = REPO_ROOT / "roles"
+    deployment: Deployment, extra_vars: Mapping[str, Any], given_by_flags: set[str]
 ) -> tuple[dict[str, Any], VariableResolver]:
-    """The backtest's base settings from the deployment, skipping the ones a flag gives; InventoryError names the
-    variable that could not be rendered and the flag (or -e) that supplies it instead."""
-    resolver, monitor_task = monitor_resolver(inventory, extra_vars, roles)
-    monitor = MonitorSettings(resolver, monitor_task)
+    """The backtest's base settings from the deployment, skipping the ones a flag gives, and the monitor role's
+    variables; InventoryError names the variable that could not be rendered and the flag (or -e) to use instead."""
+    resolver, monitor_task, guard = deployment_resolvers(deployment, extra_vars)
+    monitor = MonitorSettings(resolver, monitor_task, guard)
     unsupported = monitor.unsupported_arguments()
     if unsupported:
         raise InventoryError(f"the monitor task sets {', '.join(unsupported)}, which the backtest does not model")
@@ -236,10 +303,12 @@ def settings_from_inventory(
         except InventoryError as error:
             instead = _flag(key)
             # A variable of the inventory can also be given with -e; the roles' internal ones cannot.
-            if error.variable and error.variable in resolver and not error.variable.startswith("__"):
+            known = error.variable is not None and (error.variable in resolver or error.variable in guard)
+            if known and not str(error.variable).startswith("__"):
                 instead += f" or -e {error.variable}=VALUE"
             raise InventoryError(f"{error}; pass {instead}", error.variable) from error
-    check_argument_specs(resolver, [roles / MONITOR_ROLE, roles / LAMBDA_ROLE])
+    check_argument_specs(resolver, deployment.roles / MONITOR_ROLE)
+    check_argument_specs(guard, deployment.roles / LAMBDA_ROLE)
     return base, resolver
 
 
@@ -269,33 +338,32 @@ def _conforms(value: Any, kind: str) -> tuple[bool, Any]:
     return True, value
 
 
-def check_argument_specs(resolver: VariableResolver, roles: list[Path]) -> None:
+def check_argument_specs(resolver: VariableResolver, role: Path) -> None:
     """Refuse, as the role would at its start, a variable used here whose type or value its argument spec rejects."""
+    spec_file = role / "meta" / "argument_specs.yml"
+    if not spec_file.is_file():
+        return
     resolved = resolver.resolved
-    for role in roles:
-        spec_file = role / "meta" / "argument_specs.yml"
-        if not spec_file.is_file():
+    options = (load_yaml_document(spec_file) or {}).get("argument_specs", {})
+    for name, spec in ((options.get("main") or {}).get("options") or {}).items():
+        if name not in resolved or not isinstance(spec, dict):
             continue
-        options = (load_yaml_document(spec_file) or {}).get("argument_specs", {})
-        for name, spec in ((options.get("main") or {}).get("options") or {}).items():
-            if name not in resolved or not isinstance(spec, dict):
-                continue
-            value = resolved[name]
-            kind = spec.get("type", "str")
-            ok, converted = _conforms(value, kind)
-            if not ok:
-                raise InventoryError(
-                    f"{name} must be of type {kind} ({role.name}'s argument spec), got {value!r} "
-                    f"from {resolver.origin(name)}",
-                    name,
-                )
-            choices = spec.get("choices")
-            if choices and converted not in choices:
-                raise InventoryError(
-                    f"{name} must be one of {', '.join(map(str, choices))} ({role.name}'s argument spec), "
-                    f"got {value!r} from {resolver.origin(name)}",
-                    name,
-                )
+        value = resolved[name]
+        kind = spec.get("type", "str")
+        ok, converted = _conforms(value, kind)
+        if not ok:
+            raise InventoryError(
+                f"{name} must be of type {kind} ({role.name}'s argument spec), got {value!r} "
+                f"from {resolver.origin(name)}",
+                name,
+            )
+        choices = spec.get("choices")
+        if choices and converted not in choices:
+            raise InventoryError(
+                f"{name} must be one of {', '.join(map(str, choices))} ({role.name}'s argument spec), "
+                f"got {value!r} from {resolver.origin(name)}",
+                name,
+            )
 
 
 def retired_names_in(resolver: VariableResolver) -> list[str]:
@@ -342,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(parser, argv)
     given = {key for key in SETTING_KEYS if getattr(args, key, None) is not None}
     try:
-        base, resolver = settings_from_inventory(args.inventory, _extra_vars(args.extra_vars), given)
+        base, resolver = settings_from_inventory(Deployment(args.inventory), _extra_vars(args.extra_vars), given)
     except (InventoryError, BacktestError) as error:
         print(f"backtest_inventory: {error}", file=sys.stderr)
         return 2

@@ -13,7 +13,8 @@ import pytest
 
 from tests.emulator.sumo_query.samples import START_MS, combined_log_line
 from tools.access_log import main as access_log_main
-from tools.backtest_inventory import REPO_ROOT, main
+from tools.backtest_inventory import REPO_ROOT, Deployment, main, settings_from_inventory
+from tools.inventory_vars import InventoryError
 
 LOCAL_INVENTORY = REPO_ROOT / "inventory" / "local"
 QUERY_MODULE = (
@@ -315,3 +316,34 @@ def test_the_documented_worked_example(tmp_path: Path, capsys: pytest.CaptureFix
         ("11:40", "MissingData"),
         ("11:46", "ResolvedMissingData"),
     ]
+
+
+# --- the playbook that applies the roles ------------------------------------------------------------------------------
+
+
+def test_play_vars_of_the_playbook_that_applies_the_role_win_over_the_inventory(tmp_path: Path) -> None:
+    (tmp_path / "site.yml").write_text(
+        "---\n- name: AWS\n  ansible.builtin.import_playbook: playbooks/aws.yml\n"
+        "- name: Sumo\n  ansible.builtin.import_playbook: playbooks/sumo.yml\n"
+    )
+    (tmp_path / "playbooks" / "vars").mkdir(parents=True)
+    (tmp_path / "playbooks" / "aws.yml").write_text(
+        "---\n- hosts: localhost\n  vars_files: [vars/guard.yml]\n  roles: [remediation_lambda]\n"
+    )
+    (tmp_path / "playbooks" / "vars" / "guard.yml").write_text("---\nremediation_lambda_max_attempts: 2\n")
+    (tmp_path / "playbooks" / "sumo.yml").write_text(
+        "---\n- hosts: localhost\n  vars:\n    sumo_monitoring_slow_call_count: 2\n"
+        "  roles:\n    - role: sumo_monitoring\n"
+    )
+    inventory = inventory_copy(tmp_path, "sumo_monitoring_slow_call_count: 9\nremediation_lambda_max_attempts: 9\n")
+    deployment = Deployment(inventory, site=tmp_path / "site.yml")
+    base, resolver = settings_from_inventory(deployment, {}, given_by_flags=set())
+    assert (base["threshold"], base["max_attempts"]) == (2, 2)
+    assert resolver.origin("sumo_monitoring_slow_call_count") == f"{tmp_path / 'playbooks' / 'sumo.yml'} (play vars)"
+
+
+def test_a_site_without_a_play_for_the_role_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "site.yml").write_text("---\n- hosts: localhost\n  roles: [remediation_lambda]\n")
+    deployment = Deployment(LOCAL_INVENTORY, site=tmp_path / "site.yml")
+    with pytest.raises(InventoryError, match="expected one play applying the role sumo_monitoring, found 0"):
+        settings_from_inventory(deployment, {}, given_by_flags=set())
