@@ -9,7 +9,7 @@ from typing import Any
 
 from emulator.clock import Clock
 from emulator.service import TwinSettings
-from emulator.sumo.connections import Connection, ConnectionStore
+from emulator.sumo.connections import MASKED_VALUE, Connection, ConnectionStore
 from emulator.sumo.errors import SumoApiError, invalid_argument
 from emulator.sumo.evaluation import AlertBook, PassReport, apply_jobs, collect_jobs, run_jobs
 from emulator.sumo.library import LibraryItem, MonitorsLibrary
@@ -25,7 +25,7 @@ def _mask_secrets(value: Any) -> Any:
         return [_mask_secrets(item) for item in value]
     if isinstance(value, dict):
         if str(value.get("name", "")).lower() == "authorization" and "value" in value:
-            return {**value, "value": "********"}
+            return {**value, "value": MASKED_VALUE}
         return {key: _mask_secrets(item) for key, item in value.items()}
     return value
 

@@ -244,9 +244,10 @@ class SumoFront:
             raise invalid_argument("query parameter ids is required (a comma-separated list of ids)")
         if request.method == "DELETE":
             removed = self.backend.delete_monitors(ids)
+            requested = {object_id.upper() for object_id in ids}
             with self.backend.lock:
                 return _json(
-                    {item.id: library.to_json(item, with_children=False) for item in removed if item.id in ids}
+                    {item.id: library.to_json(item, with_children=False) for item in removed if item.id in requested}
                 )
         skip_children = request.args.get("skipChildren", "false").lower() == "true"
         with self.backend.lock:
