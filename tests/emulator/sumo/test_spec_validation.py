@@ -97,3 +97,11 @@ def test_compact_schema_is_used_and_announced_when_the_spec_is_absent(compact_sc
     assert any(problem.startswith("triggers[1].thresholdType should be one of") for problem in problems)
     assert spec.validate_request("POST", "/api/v1/monitors?parentId=0000000000000001", monitor_body()) == []
     assert spec.validate_request("POST", "/api/v1/connections", connection_body()) == []
+
+
+def test_nullable_fields_take_null_and_others_do_not():
+    triggers = logs_triggers()
+    triggers[1]["resolutionWindow"] = None
+    assert spec.validate_request("POST", "/api/v1/monitors?parentId=1", monitor_body(triggers=triggers)) == []
+    problems = spec.validate_request("POST", "/api/v1/monitors?parentId=1", monitor_body(description=None))
+    assert problems == ["description should be of type string (got null)"]
