@@ -407,7 +407,8 @@ def test_record_outcome_reports_a_failed_publish_as_failed() -> None:
         step_record("publishNotification", "Failed", "Throttling"),
         step_record("publishFailureNotification", MessageId="m-2"),
     ]
-    events = {"Outcome": "success", "ActionTaken": "rebooted", "PreviousState": "running", "PublishSteps": publish_steps}
+    events = {"Outcome": "success", "ActionTaken": "rebooted", "PreviousState": "running"}
+    events["PublishSteps"] = publish_steps
     assert record(events, {}) == {
         "PreviousState": "running",
         "ActionTaken": "rebooted",
