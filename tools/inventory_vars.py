@@ -8,12 +8,13 @@ the caller can ask for the value another way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import ast
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import StrictUndefined, TemplateError, Undefined
+from jinja2 import StrictUndefined, TemplateError, Undefined, meta, nodes
 from jinja2.nativetypes import NativeEnvironment
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -96,8 +97,35 @@ def _dir_vars_files(directory: Path) -> list[Path]:
     return found
 
 
+def _keep_single_value(parts: Iterable[Any]) -> Any:
+    """A template of one expression gives that value unchanged ("{{ 5 }}" is 5, "{{ text }}" stays text, never parsed
+    as a Python literal); several parts join into a string."""
+    parts = list(parts)
+    if len(parts) == 1:
+        return parts[0]
+    return "".join(str(part) for part in parts)
+
+
+def _is_one_constant_expression(syntax: nodes.Template) -> bool:
+    """`{{ 5 }}`, `{{ [1, 2] }}`: Jinja folds such an expression into text when it compiles the template."""
+    if len(syntax.body) != 1 or not isinstance(syntax.body[0], nodes.Output) or len(syntax.body[0].nodes) != 1:
+        return False
+    expression = syntax.body[0].nodes[0]
+    return not isinstance(expression, nodes.TemplateData) and not meta.find_undeclared_variables(syntax)
+
+
+def _constant_value(text: str) -> Any:
+    """The value of a folded constant expression, as Ansible gives it (5, not "5")."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text
+
+
 class _SandboxedNativeEnvironment(SandboxedEnvironment, NativeEnvironment):
-    """Sandboxed, and a template that is one expression keeps its type ("{{ 5 }}" is 5), as in Ansible."""
+    """Sandboxed, and a template that is one expression keeps its value's type, as in Ansible."""
+
+    concat = staticmethod(_keep_single_value)  # type: ignore[assignment]
 
 
 class _FailedVariable:
@@ -205,12 +233,15 @@ class VariableResolver:
         if not isinstance(value, str) or not any(marker in value for marker in _TEMPLATE_MARKERS):
             return value
         try:
-            template = self._environment.from_string(value)
+            syntax = self._environment.parse(value)
+            template = self._environment.from_string(syntax)
             context = template.new_context(_LazyVariables(self, what), shared=True)
             rendered = self._environment.concat(template.root_render_func(context))  # type: ignore[attr-defined]
             if isinstance(rendered, Undefined):
                 str(rendered)  # raises why it is undefined
             _raise_failures(rendered)
+            if isinstance(rendered, str) and _is_one_constant_expression(syntax):
+                rendered = _constant_value(rendered)
         except InventoryError:
             raise
         except TemplateError as error:

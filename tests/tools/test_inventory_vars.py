@@ -28,6 +28,18 @@ def test_a_reference_keeps_the_referenced_type_and_text_around_it_makes_a_string
     assert variables.value("half") == 1.0
 
 
+def test_text_passed_through_a_reference_is_never_parsed_as_a_python_literal() -> None:
+    regex = '"took (?<response_time>\\d+)"'  # a valid Python string literal, quotes included
+    variables = resolver({"regex": regex, "copy": "{{ regex }}", "count": "5", "count_copy": "{{ count }}"})
+    assert variables.value("copy") == regex
+    assert variables.value("count_copy") == "5"
+
+
+def test_a_constant_expression_gives_its_value() -> None:
+    variables = resolver({"count": "{{ 5 }}", "windows": "{{ ['5m', '10m'] }}", "empty": "{% if false %}x{% endif %}"})
+    assert (variables.value("count"), variables.value("windows"), variables.value("empty")) == (5, ["5m", "10m"], "")
+
+
 def test_references_render_inside_mappings_and_through_a_lower_layer() -> None:
     variables = resolver(
         {"mode": "latency", "settings": {"mode": "{{ mode }}", "paths": ["{{ path }}"]}, "path": "/api/data"},
