@@ -19,7 +19,7 @@ description:
     sent only when O(force_update_headers=true) or when another field changes.
   - O(default_payload) and O(resolution_payload) are checked to be JSON templates before any call to Sumo Logic.
 author:
-  - EC2 auto-remediation maintainers
+  - EC2 auto-remediation maintainers (@autoremediation)
 requirements:
   - sumologic-sdk
   - requests

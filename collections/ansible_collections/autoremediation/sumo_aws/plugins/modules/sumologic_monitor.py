@@ -22,7 +22,7 @@ description:
     C(version).
   - Every input is checked before the first call to Sumo Logic, so a bad name, time range or payload changes nothing.
 author:
-  - EC2 auto-remediation maintainers
+  - EC2 auto-remediation maintainers (@autoremediation)
 requirements:
   - sumologic-sdk
   - requests

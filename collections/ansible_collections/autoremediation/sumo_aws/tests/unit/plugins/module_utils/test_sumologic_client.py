@@ -177,7 +177,7 @@ def test_429_is_retried_with_growing_waits_until_the_call_succeeds() -> None:
 
 def test_429_retries_are_bounded_and_then_reported_with_sumo_code() -> None:
     sleeps: list[float] = []
-    client = _client([_response(429, RATE_LIMITED) for _ in range(4)], sleeps, max_attempts=4)
+    client = _client([_response(429, RATE_LIMITED) for attempt in range(4)], sleeps, max_attempts=4)
     with pytest.raises(SumoApiError, match=r"Sumo Logic API error 429 rate\.limit\.exceeded") as raised:
         client.post("/connections", {"name": "x"})
     assert "(request id AAAAA-BBBBB-CCCCC)" in str(raised.value)
