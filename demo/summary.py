@@ -1,0 +1,39 @@
+"""The one-screen summary at the end of the demo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from demo.service import ServiceState
+from demo.timeline import Timeline
+
+
+def print_summary(
+    timeline: Timeline,
+    notifications: list[dict[str, Any]],
+    service: ServiceState,
+    real_seconds: float,
+    failure: str | None,
+) -> None:
+    deliveries = timeline.of("sumo")
+    decisions = timeline.of("lambda")
+    executions = {
+        event.data["execution_id"]: event.data["status"] for event in timeline.of("runbook") if "status" in event.data
+    }
+    print("\n=== Summary ===")
+    print(f"result                 {'FAILED: ' + failure if failure else 'the whole chain worked, twice'}")
+    print(f"acts took              {real_seconds:.1f} s real")
+    print(f"log lines sent         {service.lines_sent} ({service.slow_calls_sent} slow /api/data calls)")
+    print(f"monitor deliveries     {', '.join(e.data.get('trigger_type', '?') for e in deliveries) or 'none'}")
+    counts: dict[str, int] = {}
+    for event in decisions:
+        counts[str(event.data.get("decision"))] = counts.get(str(event.data.get("decision")), 0) + 1
+    print(f"lambda decisions       {', '.join(f'{k} x{v}' for k, v in counts.items()) or 'none'}")
+    print(f"runbook executions     {', '.join(f'{k[:8]}… {v}' for k, v in executions.items()) or 'none'}")
+    print("notifications          " + ("none" if not notifications else ""))
+    for item in notifications:
+        message = item["message"]
+        print(
+            f"  - {message.get('outcome') or message.get('status', '?'):<9} {message.get('action_taken', '-'):<9} "
+            f"{message.get('instance_id', '')}  {item.get('subject')}"
+        )
