@@ -89,7 +89,8 @@ class ExecuteScript(Action):
                 while not finished.is_set():
                     context.check()
                     remaining = context.remaining()
-                    context.clock.wait_for(finished, 60.0 if remaining is None else min(remaining, 60.0))
+                    # Short slices so a stop is noticed within a virtual second even at real speed.
+                    context.clock.wait_for(finished, 1.0 if remaining is None else min(remaining, 1.0))
                     if context.cancel_event.is_set() and not finished.is_set():
                         raise StepCancelledError()
             except (StepCancelledError, StepTimedOutError):

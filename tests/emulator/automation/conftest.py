@@ -209,7 +209,7 @@ def make_runbook(
         script_environment: dict[str, str] | None = None,
     ) -> Runbook:
         automation = AutomationService(
-            clock or ScaledClock(speed=FAST),
+            clock or ScaledClock(speed=AWS_SPEED),
             factory or client_factory,
             documents,
             ACCOUNT_ID,
