@@ -235,3 +235,41 @@ def test_running_also_waits_for_instance_and_system_status_ok(make_runbook, clie
     assert execution["AutomationExecutionStatus"] == "Success"
     assert ec2.calls == 4
     assert step["ExecutionEndTime"] - step["ExecutionStartTime"] >= 3 * 15
+
+
+class _StopRecorder:
+    """Delegates to the real EC2 client and records the arguments of StopInstances."""
+
+    def __init__(self, client):
+        self._client = client
+        self.stop_calls: list[dict] = []
+
+    def __getattr__(self, name):
+        method = getattr(self._client, name)
+        if name != "stop_instances":
+            return method
+
+        def stop_instances(**kwargs):
+            self.stop_calls.append(kwargs)
+            return method(**kwargs)
+
+        return stop_instances
+
+
+def test_force_is_passed_to_stop_instances(make_runbook, client_factory, ec2, instance_id):
+    recorder = _StopRecorder(client_factory("ec2"))
+    runbook = make_runbook(factory=faulty_factory(client_factory, "ec2", recorder))
+
+    execution = runbook.run(
+        f"""
+        schemaVersion: '0.3'
+        mainSteps:
+          - name: forceStop
+            action: aws:changeInstanceState
+            inputs: {{InstanceIds: [{instance_id}], DesiredState: stopped, Force: true}}
+        """
+    )
+
+    assert execution["AutomationExecutionStatus"] == "Success"
+    assert recorder.stop_calls == [{"InstanceIds": [instance_id], "Force": True}]
+    assert instance_state(ec2, instance_id) == "stopped"

@@ -312,3 +312,24 @@ def test_describe_filters_by_start_time_tag_and_current_action(make_runbook):
     assert ids({"Key": "StartTimeBefore", "Values": ["2001-01-01T00:00:00Z"]}) == []
     assert ids({"Key": "AutomationType", "Values": ["Local"]}) == [tagged]
     runbook.service.stop_automation_execution({"AutomationExecutionId": tagged})
+
+
+def test_instance_targets_and_parameter_store_defaults(runbook, client_factory, instance_id):
+    client_factory("ssm").put_parameter(Name="/runbook/note", Value="from-parameter-store", Type="String")
+    name = runbook.add(PER_INSTANCE.replace("default: none", "default: '{{ssm:/runbook/note}}'"))
+
+    parent_id = runbook.service.start_automation_execution(
+        {
+            "DocumentName": name,
+            "Targets": [{"Key": "AWS::EC2::Instance", "Values": [instance_id]}],
+            "TargetParameterName": "InstanceId",
+        }
+    )["AutomationExecutionId"]
+    parent = runbook.service.wait_until_finished(parent_id)
+    child = runbook.service.describe_automation_executions(
+        {"Filters": [{"Key": "ParentExecutionId", "Values": [parent_id]}]}
+    )["AutomationExecutionMetadataList"][0]
+
+    assert parent["AutomationExecutionStatus"] == "Success"
+    assert parent["ResolvedTargets"] == {"ParameterValues": [instance_id], "Truncated": False}
+    assert runbook.get(child["AutomationExecutionId"])["Parameters"]["Note"] == ["from-parameter-store"]
