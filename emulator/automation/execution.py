@@ -159,7 +159,10 @@ class AutomationExecution:
                 child.request_cancel()
 
     def set_waiting(self, waiting: bool) -> None:
+        """A step started or stopped waiting for a signal: execution and step report Waiting meanwhile."""
         with self.lock:
+            if self.steps and self.steps[-1].status in ("InProgress", "Waiting"):
+                self.steps[-1].status = "Waiting" if waiting else "InProgress"
             if self.cancel_requested:
                 self.status = "Cancelling"
             else:

@@ -357,6 +357,7 @@ def test_pause_waits_for_resume(fast_runbook):
     execution = fast_runbook.service.wait_until_finished(execution_id)
 
     assert waiting["CurrentAction"] == "aws:pause"
+    assert waiting["StepExecutions"][0]["StepStatus"] == "Waiting"
     assert execution["AutomationExecutionStatus"] == "Success"
     assert [s["StepStatus"] for s in execution["StepExecutions"]] == ["Success", "Success"]
 
