@@ -300,7 +300,8 @@ def _judge(rows: list[dict[str, object]], trigger: TriggerSettings) -> tuple[boo
 def replay_monitor(
     buckets: MinuteBuckets, query: CompiledQuery, trigger: TriggerSettings
 ) -> tuple[int, list[MonitorEvent]]:
-    """Evaluate every minute from the one after the first line to the one after the last; the count and transitions."""
+    """Evaluate every minute from the one after the first line to the one after the last (both shifted by the
+    evaluation delay); the number of evaluations and the transitions."""
     if buckets.first_minute is None or buckets.last_minute is None:
         return 0, []
     window_minutes = trigger.time_range_seconds // 60
