@@ -23,6 +23,8 @@ FINAL_STATUSES = frozenset({"Success", "Failed", "TimedOut", "Cancelled"})
 NO_OUTPUT_YET = "No output available yet because the step is not successfully executed"
 # AWS gives the onCancel workflow at most two minutes.
 CANCEL_WORKFLOW_SECONDS = 120.0
+# A guard against runbooks whose nextStep/branch loops never end (this engine's limit, not a documented AWS one).
+MAX_STEP_EXECUTIONS = 1000
 
 
 @dataclass
@@ -285,6 +287,12 @@ class ExecutionRunner:
         cancel_deadline: float | None = None
         step_name: str | None = self.document.steps[0].name
         while step_name is not None:
+            if len(execution.steps) >= MAX_STEP_EXECUTIONS:
+                first_failure = first_failure or (
+                    "Failed",
+                    f"The execution ran {MAX_STEP_EXECUTIONS} steps without ending; is there an endless loop?",
+                )
+                break
             step = self.document.step(step_name)
             status, outcome, message = self._run_step(step, cancel_deadline)
             cancelled_now = execution.cancel_event.is_set() and cancel_deadline is None

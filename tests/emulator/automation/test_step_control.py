@@ -193,3 +193,21 @@ def test_stop_without_on_cancel_ends_cancelled_at_once(make_runbook):
 
     assert execution["AutomationExecutionStatus"] == "Cancelled"
     assert _statuses(execution) == {"rest": "Cancelled"}
+
+
+def test_an_endless_loop_of_steps_is_stopped_and_fails(runbook):
+    execution = runbook.run(
+        """
+        schemaVersion: '0.3'
+        mainSteps:
+          - name: again
+            action: aws:branch
+            inputs:
+              Choices:
+                - {NextStep: again, Variable: '{{ automation:EXECUTION_ID }}', StartsWith: ''}
+        """
+    )
+
+    assert execution["AutomationExecutionStatus"] == "Failed"
+    assert len(execution["StepExecutions"]) == 1000
+    assert "without ending" in execution["FailureMessage"]
