@@ -1,0 +1,48 @@
+"""Time `ansible-playbook site.yml` on a fresh private twin, then its no-op re-run, side by side.
+
+Run as `python -m bench.bench_deploy`. Prints one `name: value` line per figure; the target is a no-op re-run
+taking at most 60% of the fresh deploy.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.deploy.resources import PlaybookRun, playbook_environment, run_playbook
+from tests.twin_process import start_twin, stop_twin
+
+PROJECT = "bench-deploy"
+
+
+def timed_run(environment: dict[str, str]) -> tuple[float, PlaybookRun]:
+    started = time.perf_counter()
+    run = run_playbook("site.yml", environment, extra_vars={"remediation_project": PROJECT})
+    elapsed = time.perf_counter() - started
+    if run.returncode != 0:
+        raise SystemExit(f"site.yml failed (exit {run.returncode}):\n{run.output[-3000:]}")
+    return elapsed, run
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="bench-deploy-") as state:
+        twin = start_twin(Path(state))
+        try:
+            environment = playbook_environment(twin.aws_url, twin.sumo_url, secrets.token_urlsafe(36))
+            fresh_seconds, fresh = timed_run(environment)
+            noop_seconds, noop = timed_run(environment)
+        finally:
+            stop_twin(twin)
+    print(f"deploy_fresh_seconds: {fresh_seconds:.1f}")
+    print(f"deploy_noop_seconds: {noop_seconds:.1f}")
+    print(f"deploy_noop_to_fresh_ratio: {noop_seconds / fresh_seconds:.2f}")
+    print(f"deploy_fresh_changed_tasks: {fresh.changed}")
+    print(f"deploy_noop_changed_tasks: {noop.changed}")
+    return 0 if noop.changed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
