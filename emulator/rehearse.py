@@ -30,6 +30,8 @@ DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_REGION = "us-east-1"
 FINISHED = {"Success", "Failed", "Cancelled", "TimedOut", "CompletedWithSuccess", "CompletedWithFailure", "Rejected"}
 STEP_FINISHED = {"Success", "Failed", "Cancelled", "TimedOut", "Skipped", "Rejected"}
+RAW_OUTPUTS = {"OutputPayload"}
+MAX_OUTPUT_CHARS = 200
 _DOCUMENT_NAME = re.compile(r"^[a-zA-Z0-9_\-.]{3,128}$")
 # Not secrets: the twin accepts any credentials.
 _TWIN_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -123,8 +125,9 @@ def _clock(value: Any) -> str:
 class StepReporter:
     """Turns successive snapshots of the step list into one line per step start and per step end."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, full_outputs: bool = False) -> None:
         self._out = out
+        self._full_outputs = full_outputs
         self._started: set[str] = set()
         self._ended: set[str] = set()
 
@@ -137,17 +140,30 @@ class StepReporter:
                 self._line(step.get("ExecutionStartTime"), f"start  {step['StepName']} ({step.get('Action', '?')})")
             if key not in self._ended and status in STEP_FINISHED:
                 self._ended.add(key)
-                self._line(step.get("ExecutionEndTime"), f"{status} {step['StepName']}{_step_detail(step)}")
+                self._line(
+                    step.get("ExecutionEndTime"), f"{status} {step['StepName']}{_step_detail(step, self._full_outputs)}"
+                )
 
     def _line(self, moment: Any, text: str) -> None:
         print(f"[{_clock(moment)}] {text}", file=self._out, flush=True)
 
 
-def _step_detail(step: dict[str, Any]) -> str:
+def _step_detail(step: dict[str, Any], full_outputs: bool) -> str:
     if step.get("FailureMessage"):
         return f": {step['FailureMessage']}"
-    outputs = step.get("Outputs")
-    return f" outputs {json.dumps(outputs, sort_keys=True)}" if outputs else ""
+    outputs = step.get("Outputs") or {}
+    if not full_outputs:
+        # The raw API response repeats what the named outputs already pick out of it, at length.
+        outputs = {
+            name: [_shorten(value) for value in values] for name, values in outputs.items() if name not in RAW_OUTPUTS
+        }
+    return f" outputs {json.dumps(outputs, sort_keys=True, ensure_ascii=False)}" if outputs else ""
+
+
+def _shorten(value: str) -> str:
+    if len(value) <= MAX_OUTPUT_CHARS:
+        return value
+    return f"{value[:MAX_OUTPUT_CHARS]}... ({len(value)} characters; --full-outputs shows all)"
 
 
 def watch(
@@ -155,10 +171,11 @@ def watch(
     execution_id: str,
     out: TextIO,
     poll_seconds: float = 0.5,
+    full_outputs: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Print steps as they go until the execution finishes; returns the final AutomationExecution."""
-    reporter = StepReporter(out)
+    reporter = StepReporter(out, full_outputs)
     while True:
         execution = ssm.get_automation_execution(AutomationExecutionId=execution_id)["AutomationExecution"]
         reporter.report(execution.get("StepExecutions", []))
@@ -189,7 +206,7 @@ def rehearse(args: argparse.Namespace, out: TextIO) -> int:
     execution_id = ssm.start_automation_execution(**request)["AutomationExecutionId"]
     print(f"execution {execution_id} started", file=out, flush=True)
     try:
-        execution = watch(ssm, execution_id, out, poll_seconds=args.poll_seconds)
+        execution = watch(ssm, execution_id, out, poll_seconds=args.poll_seconds, full_outputs=args.full_outputs)
     except KeyboardInterrupt:
         ssm.stop_automation_execution(AutomationExecutionId=execution_id)
         print(f"interrupted: asked to stop execution {execution_id}", file=out, flush=True)
@@ -211,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", help=f"SSM endpoint (default {DEFAULT_ENDPOINT}, the twin)")
     parser.add_argument("--region", default=DEFAULT_REGION)
     parser.add_argument("--poll-seconds", type=float, default=0.5, help="real seconds between progress polls")
+    parser.add_argument(
+        "--full-outputs", action="store_true", help="print step outputs in full, raw API responses included"
+    )
     parser.add_argument(
         "--allow-real-account",
         action="store_true",

@@ -63,6 +63,7 @@ def test_rehearsal_prints_each_step_and_exits_zero_on_success(aws, tmp_path):
     assert any("start  whoAmI (aws:executeAwsApi)" in line for line in lines)
     assert any("Success whoAmI" in line and "123456789012" in line for line in lines)
     assert any("Success pause" in line for line in lines)
+    assert "OutputPayload" not in result.stdout
     assert lines[-2].endswith("ended: Success")
 
 
@@ -78,6 +79,16 @@ def test_rehearsing_again_publishes_a_new_default_version(aws, tmp_path):
     assert first.returncode == second.returncode == 0
     assert second.stdout.splitlines()[0].startswith("document twice version 2 is the default")
     assert aws.client("ssm").describe_document(Name="twice")["Document"]["DefaultVersion"] == "2"
+
+
+def test_full_outputs_include_the_raw_api_response(aws, tmp_path):
+    runbook = tmp_path / "full-outputs.yaml"
+    runbook.write_text(yaml.safe_dump(GREETING_RUNBOOK))
+
+    result = _rehearse(str(runbook), "-p", "Pause=PT1S", "--endpoint", aws.aws_url, "--full-outputs")
+
+    assert result.returncode == 0, result.stderr
+    assert "OutputPayload" in result.stdout
 
 
 def test_failed_rehearsal_shows_the_failure_and_exits_one(aws, tmp_path):
