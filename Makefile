@@ -38,7 +38,7 @@ twin-status: setup
 	$(BIN)/python -m emulator status
 
 demo: setup
-	$(BIN)/python -m demo
+	$(BIN)/python -m demo $(DEMO_ARGS)
 
 bench: setup
 	$(BIN)/python -m bench

@@ -11,7 +11,7 @@ from demo.timeline import Timeline
 def print_summary(
     timeline: Timeline,
     notifications: list[dict[str, Any]],
-    service: ServiceState,
+    service: ServiceState | None,
     real_seconds: float,
     failure: str | None,
 ) -> None:
@@ -23,7 +23,8 @@ def print_summary(
     print("\n=== Summary ===")
     print(f"result                 {'FAILED: ' + failure if failure else 'the whole chain worked, twice'}")
     print(f"acts took              {real_seconds:.1f} s real")
-    print(f"log lines sent         {service.lines_sent} ({service.slow_calls_sent} slow /api/data calls)")
+    if service is not None:
+        print(f"log lines sent         {service.lines_sent} ({service.slow_calls_sent} slow /api/data calls)")
     print(f"monitor deliveries     {', '.join(e.data.get('trigger_type', '?') for e in deliveries) or 'none'}")
     counts: dict[str, int] = {}
     for event in decisions:

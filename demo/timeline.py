@@ -29,6 +29,9 @@ class Timeline:
         self._lock = threading.Lock()
         self.events: list[Event] = []
 
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
+
     def emit(self, source: str, text: str, **data: Any) -> Event:
         twin_time = datetime.fromtimestamp(self._virtual_now(), tz=UTC).strftime("%H:%M:%S")
         event = Event(time.monotonic() - self._started, twin_time, source, text, data)

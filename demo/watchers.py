@@ -116,13 +116,13 @@ class InstanceState:
 
     def __init__(self, ec2: Any, instance_id: str, timeline: Timeline) -> None:
         self._ec2 = ec2
-        self._instance_id = instance_id
+        self.instance_id = instance_id
         self._timeline = timeline
         self.current = ("unknown", "unknown")
         self._rebooting = False
 
     def read(self) -> tuple[str, str]:
-        statuses = self._ec2.describe_instance_status(InstanceIds=[self._instance_id], IncludeAllInstances=True)[
+        statuses = self._ec2.describe_instance_status(InstanceIds=[self.instance_id], IncludeAllInstances=True)[
             "InstanceStatuses"
         ]
         if not statuses:
@@ -144,7 +144,7 @@ class InstanceState:
         state, checks = reading
         # Checks dropping while the instance keeps running means a reboot is under way; ok again means it is over.
         self._rebooting = state == "running" and checks != "ok" and (previous == ("running", "ok") or self._rebooting)
-        self._timeline.emit("ec2", f"{self._instance_id} {state}, status checks {checks}", state=state)
+        self._timeline.emit("ec2", f"{self.instance_id} {state}, status checks {checks}", state=state)
 
     def health(self) -> str:
         """What the instance's service sees: up once the instance runs, down while stopped or rebooting."""

@@ -77,23 +77,23 @@ class Deployment:
     log_group: str
 
     @classmethod
-    def discover(cls, twin: Twin) -> Deployment:
-        instance_id = find_instance(twin)
+    def discover(cls, twin: Twin, project: str = PROJECT) -> Deployment:
+        instance_id = find_instance(twin, project)
         if instance_id is None:
             raise RuntimeError("the instance site.yml makes was not found; did site.yml run?")
-        topic_name = f"{PROJECT}-notifications"
+        topic_name = f"{project}-notifications"
         topics = [t["TopicArn"] for t in twin.client("sns").list_topics()["Topics"]]
         topic_arn = next((arn for arn in topics if arn.endswith(f":{topic_name}")), None)
         if topic_arn is None:
             raise RuntimeError(f"SNS topic {topic_name} not found; did site.yml run?")
-        function_name = f"{PROJECT}-webhook"
+        function_name = f"{project}-webhook"
         function_url = twin.client("lambda").get_function_url_config(FunctionName=function_name)["FunctionUrl"]
         return cls(
             instance_id=instance_id,
             topic_arn=topic_arn,
             function_name=function_name,
             function_url=function_url,
-            document_name=f"{PROJECT}-remediate-instance",
+            document_name=f"{project}-remediate-instance",
             log_group=f"/aws/lambda/{function_name}",
         )
 
@@ -120,9 +120,14 @@ def subscribe_queue(twin: Twin, topic_arn: str, queue_name: str) -> str:
     return queue_url
 
 
-def start_playbook(playbook: str, log_path: Path, *extra_args: str) -> subprocess.Popen[bytes]:
+def start_playbook(
+    playbook: str, log_path: Path, *extra_args: str, twin: Twin | None = None
+) -> subprocess.Popen[bytes]:
     """Start one playbook against the twin in the background; its full output goes to `log_path`."""
     environment = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(REPO_ROOT / "collections"), "ANSIBLE_NOCOLOR": "1"}
+    if twin is not None:  # inventory/local finds the twin through these
+        environment["TWIN_AWS_PORT"] = twin.aws_url.rsplit(":", 1)[1]
+        environment["TWIN_SUMO_PORT"] = twin.sumo_url.rsplit(":", 1)[1]
     command = [str(Path(sys.executable).parent / "ansible-playbook"), playbook, *extra_args]
     with log_path.open("wb") as log:
         return subprocess.Popen(command, cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
@@ -135,21 +140,21 @@ def play_recap(log_path: Path) -> str:
     return "\n".join(line for line in recap if line.strip())
 
 
-def run_playbook(playbook: str, log_path: Path, *extra_args: str) -> tuple[int, str]:
+def run_playbook(playbook: str, log_path: Path, *extra_args: str, twin: Twin | None = None) -> tuple[int, str]:
     """Run one playbook against the twin to the end; returns its exit code and its recap."""
-    code = start_playbook(playbook, log_path, *extra_args).wait()
+    code = start_playbook(playbook, log_path, *extra_args, twin=twin).wait()
     return code, play_recap(log_path)
 
 
-def find_instance(twin: Twin) -> str | None:
+def find_instance(twin: Twin, project: str = PROJECT) -> str | None:
     """The instance site.yml made, once it exists (it is tagged with the project)."""
     reservations = twin.client("ec2").describe_instances(
         Filters=[
-            {"Name": "tag:remediation:project", "Values": [PROJECT]},
+            {"Name": "tag:remediation:project", "Values": [project]},
             {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
         ]
     )["Reservations"]
     instances = [instance["InstanceId"] for reservation in reservations for instance in reservation["Instances"]]
     if len(instances) > 1:
-        raise RuntimeError(f"expected one instance of {PROJECT}, found {instances}; run the teardown first")
+        raise RuntimeError(f"expected one instance of {project}, found {instances}; run the teardown first")
     return instances[0] if instances else None

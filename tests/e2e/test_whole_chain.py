@@ -1,0 +1,154 @@
+"""The whole chain on a private twin, as `make demo` runs it, with assertions at every hop.
+
+Act 1: slow /api/data calls fire the monitor, the Lambda starts the runbook, the instance is rebooted, one
+notification goes out, the alert resolves; meanwhile a storm of repeated and re-fired webhooks starts nothing more.
+Act 2: the instance is stopped, its logs stop, MissingData fires, the runbook starts the instance again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from demo.acts import act_slow_calls, act_stopped_instance
+from demo.stage import Stage
+from demo.timeline import Timeline
+from demo.world import Twin
+from tests.twin_process import start_twin, stop_twin
+
+CLOCK_SPEED = 120.0
+COOLDOWN_SECONDS = 30  # real seconds: the Lambda runs on real time
+ACT_TIMEOUT_SECONDS = 120.0
+
+pytestmark = pytest.mark.slow
+
+
+class Storm:
+    """Re-delivers the Critical alert many times and re-fires it as a new alert, inside the cooldown."""
+
+    def __init__(self, stage: Stage, secret: str) -> None:
+        self.stage = stage
+        self.secret = secret
+        self.duplicate_statuses: list[int] = []
+        self.refire_status = 0
+        self.refire_body: dict = {}
+
+    def __call__(self) -> None:
+        deliveries = requests.get(f"{self.stage.twin.sumo_url}/_twin/sumo/deliveries", timeout=10).json()
+        deliveries = deliveries.get("deliveries", deliveries) if isinstance(deliveries, dict) else deliveries
+        critical = next(d for d in deliveries if d.get("triggerType") == "Critical")
+        payload = critical["payload"] if isinstance(critical["payload"], str) else json.dumps(critical["payload"])
+        url = self.stage.deployment.function_url
+        headers = {"Authorization": f"Bearer {self.secret}", "Content-Type": "application/json"}
+
+        def deliver(body: str) -> requests.Response:
+            return requests.post(url, data=body, headers=headers, timeout=60)
+
+        # The re-fire goes first, so it lands inside the cooldown however slow the duplicates are on a busy machine.
+        refired = json.loads(payload)
+        refired["TriggerTimeStart"] = str(int(refired["TriggerTimeStart"]) + 120_000)
+        response = deliver(json.dumps(refired))
+        self.refire_status, self.refire_body = response.status_code, response.json()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            self.duplicate_statuses = [response.status_code for response in pool.map(deliver, [payload] * 24)]
+
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stage, str]]:
+    log_dir: Path = tmp_path_factory.mktemp("e2e")
+    running = start_twin(log_dir, clock_speed=CLOCK_SPEED)
+    secret = secrets.token_urlsafe(36)
+    saved_secret = os.environ.get("REMEDIATION_WEBHOOK_SECRET")
+    os.environ["REMEDIATION_WEBHOOK_SECRET"] = secret
+    twin = Twin(running.aws_url, running.sumo_url)
+    timeline = Timeline(twin.now)
+    the_stage = Stage(
+        twin,
+        timeline,
+        log_dir,
+        extra_vars=[f"remediation_lambda_cooldown_seconds={COOLDOWN_SECONDS}"],
+    )
+    try:
+        the_stage.deploy()
+        yield the_stage, secret
+    finally:
+        the_stage.quiet()
+        if saved_secret is None:
+            os.environ.pop("REMEDIATION_WEBHOOK_SECRET", None)
+        else:
+            os.environ["REMEDIATION_WEBHOOK_SECRET"] = saved_secret
+        stop_twin(running)
+
+
+def executions_of(stage: Stage) -> list[dict]:
+    ssm = stage.twin.client("ssm")
+    return ssm.describe_automation_executions(
+        Filters=[{"Key": "DocumentNamePrefix", "Values": [stage.deployment.document_name]}]
+    )["AutomationExecutionMetadataList"]
+
+
+def test_slow_calls_reboot_once_despite_a_storm_and_a_stopped_instance_is_started(stage):
+    the_stage, secret = stage
+    timeline = the_stage.timeline
+    storm = Storm(the_stage, secret)
+
+    act_slow_calls(the_stage, ACT_TIMEOUT_SECONDS, on_started=storm)
+
+    # The storm: every duplicate is answered without error, and the re-fired alert is held back by the cooldown.
+    assert storm.duplicate_statuses and set(storm.duplicate_statuses) <= {200, 202}
+    assert storm.refire_status == 200, storm.refire_body
+    assert storm.refire_body["status"] == "suppressed", storm.refire_body
+    act1_executions = executions_of(the_stage)
+    assert len(act1_executions) == 1, act1_executions
+    decisions = [event.data.get("decision") for event in timeline.of("lambda")]
+    assert decisions.count("started") == 1, decisions
+    assert "suppressed" in decisions or "duplicate" in decisions, decisions
+
+    rebooted = [
+        n["message"] for n in the_stage.notifications.received if n["message"].get("action_taken") == "rebooted"
+    ]
+    assert len(rebooted) == 1, the_stage.notifications.received
+    assert rebooted[0]["outcome"] == "success"
+    assert rebooted[0]["previous_state"] == "running"
+    assert rebooted[0]["instance_id"] == the_stage.instance.instance_id
+    assert rebooted[0]["execution_id"] == act1_executions[0]["AutomationExecutionId"]
+    assert rebooted[0]["timestamp_utc"].endswith("Z")
+    recovered = [n["message"] for n in the_stage.notifications.received if n["message"].get("status") == "recovered"]
+    assert any(message.get("trigger_type") == "ResolvedCritical" for message in recovered), recovered
+
+    # Act 2 starts once the cooldown of act 1's remediation has passed, as a later, unrelated failure would.
+    started_at = next(e.elapsed_seconds for e in timeline.of("lambda") if e.data.get("decision") == "started")
+    while timeline.elapsed() - started_at < COOLDOWN_SECONDS + 1:
+        time.sleep(0.5)
+    act_stopped_instance(the_stage, ACT_TIMEOUT_SECONDS)
+
+    started = [n["message"] for n in the_stage.notifications.received if n["message"].get("action_taken") == "started"]
+    assert len(started) == 1
+    assert started[0]["outcome"] == "success"
+    assert started[0]["previous_state"] == "stopped"
+    final_executions = executions_of(the_stage)
+    assert len(final_executions) == 2
+    state = the_stage.twin.client("ec2").describe_instances(InstanceIds=[the_stage.instance.instance_id])
+    assert state["Reservations"][0]["Instances"][0]["State"]["Name"] == "running"
+    deliveries = [event.data.get("trigger_type") for event in timeline.of("sumo")]
+    assert deliveries.count("Critical") == 1, deliveries
+    assert "MissingData" in deliveries and "ResolvedMissingData" in deliveries
+
+
+def test_teardown_removes_the_deployment(stage):
+    the_stage, _ = stage
+    the_stage.quiet()
+    code, recap = the_stage.teardown()
+    assert code == 0, recap
+    functions = the_stage.twin.client("lambda").list_functions()["Functions"]
+    assert not [f for f in functions if f["FunctionName"].startswith(the_stage.project)]
+    topics = the_stage.twin.client("sns").list_topics()["Topics"]
+    assert not [t for t in topics if the_stage.project in t["TopicArn"]]
