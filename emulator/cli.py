@@ -61,7 +61,12 @@ def is_healthy(base_url: str) -> bool:
 
 def serve(settings: TwinSettings) -> int:
     """Run both services in this process until SIGTERM or SIGINT."""
+    import logging
+
     from werkzeug.serving import make_server
+
+    # Deliveries, alerts and EC2 transitions are logged at INFO: that is what a person reads in .twin/twin.log.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     from emulator.aws.server import create_aws_twin
     from emulator.clock import ScaledClock
