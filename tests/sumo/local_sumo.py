@@ -1,7 +1,8 @@
 """A private local Sumo Logic for these tests: the twin's Sumo app served in-process on a free port.
 
 In-process rather than the session `twin` so each test module gets its own empty monitor library and its own
-request log, read straight from the backend.
+request log, read straight from the backend. Its clock runs at real speed (nothing here waits on it), so the time of
+each recorded request can be compared with the task times ansible-playbook reports.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class LocalSumo:
         """Every API request received so far: method, path with query, body (Authorization masked), status."""
         return self.twin.backend.recorded_requests()
 
+    def requests_between(self, start: float, end: float) -> list[dict[str, Any]]:
+        return [entry for entry in self.requests() if start <= entry["time"] < end]
+
     def requests_since(self, count: int) -> list[dict[str, Any]]:
         return self.requests()[count:]
 
@@ -52,8 +56,8 @@ class LocalSumo:
 @contextmanager
 def serve_local_sumo() -> Iterator[LocalSumo]:
     port = _free_port()
-    settings = TwinSettings(sumo_port=port, sumo_rate_limit=False, clock_speed=100.0)
-    twin = create_sumo_twin(ScaledClock(speed=100.0), settings)
+    settings = TwinSettings(sumo_port=port, sumo_rate_limit=False, clock_speed=1.0)
+    twin = create_sumo_twin(ScaledClock(speed=1.0), settings)
     server = make_server("127.0.0.1", port, twin.wsgi_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="local-sumo", daemon=True)
     thread.start()

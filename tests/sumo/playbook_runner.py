@@ -1,5 +1,9 @@
 """Run a small playbook the way a user would (ansible-playbook, the in-repo collection and roles) and read its
-per-task results from the ansible.posix.json callback, plus the human (default callback) text when asked."""
+per-task results from the ansible.posix.json callback, plus the human (default callback) text when asked.
+
+Several scenarios share one run to keep the number of ansible-playbook processes small: `step_marker(key)` is a
+no-op task that opens scenario `key`, and `PlaybookRun.steps()` groups the tasks and the time window of each.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +20,26 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
+STEP_PREFIX = "== step "
+
+
+def step_marker(key: str) -> dict[str, Any]:
+    """A task that does nothing but mark where scenario `key` starts."""
+    return {"name": f"{STEP_PREFIX}{key}", "ansible.builtin.debug": {"msg": key}}
+
+
+@dataclass
+class Step:
+    """The tasks of one scenario and when it ran (epoch seconds, from its marker to the next marker)."""
+
+    key: str
+    start: float
+    end: float = float("inf")
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _epoch(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 @dataclass
@@ -30,6 +55,21 @@ class PlaybookRun:
             if task["task"]["name"] == task_name:
                 return task["hosts"]["localhost"]
         raise KeyError(f"no task {task_name!r} in {[task['task']['name'] for task in self.tasks]}")
+
+    def steps(self) -> dict[str, Step]:
+        """Each marked scenario with the localhost results of its tasks, keyed by task name."""
+        steps: dict[str, Step] = {}
+        current: Step | None = None
+        for task in self.tasks:
+            name = task["task"]["name"]
+            if name.startswith(STEP_PREFIX):
+                started = _epoch(task["task"]["duration"]["start"])
+                if current is not None:
+                    current.end = started
+                current = steps[name.removeprefix(STEP_PREFIX)] = Step(name.removeprefix(STEP_PREFIX), started)
+            elif current is not None and "localhost" in task["hosts"]:
+                current.results[name] = task["hosts"]["localhost"]
+        return steps
 
 
 def run_playbook(
