@@ -1,9 +1,9 @@
 """The AWS twin on one port: moto's server app for every service it has, behind a front that adds what it lacks.
 
-Order of a request through the front: /_twin/ control API; Lambda Function URLs (emulator.aws.function_urls,
-which runs deployed zips); an injected fault, if one matches; the SSM Automation
-APIs (answered by emulator.automation's engine); Automation document validation before CreateDocument/UpdateDocument;
-a JSON-syntax check for JSON-protocol services; then moto, with EC2 realism patched into its models.
+Order of a request through the front: the /_twin/ control API; Lambda Function URLs (function_urls.py runs the
+deployed zips); an injected fault, if one matches; the SSM Automation APIs (answered by emulator.automation's
+engine); Automation document validation before CreateDocument/UpdateDocument; checks that the request is an API call
+at all (Action, X-Amz-Target, JSON syntax); then moto, with EC2 realism patched into its models.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from emulator.automation import AutomationError, validate_document
+from emulator.automation import AutomationError, AutomationService, validate_document
 from emulator.aws import ec2_lifecycle
 from emulator.aws.automation_front import AutomationFront, parse_json_object
 from emulator.aws.clients import TwinClientFactory
@@ -42,17 +42,11 @@ log = logging.getLogger(__name__)
 EngineFactory = Callable[..., Any]
 
 
-def _default_engine_factory(*args: Any) -> Any:
-    from emulator.automation import AutomationService
-
-    return AutomationService(*args)
-
-
 class AwsTwin:
     """The AWS service of the twin (a TwinService): one WSGI app plus the automation engine's lifetime."""
 
     def __init__(
-        self, clock: ScaledClock, settings: TwinSettings, engine_factory: EngineFactory = _default_engine_factory
+        self, clock: ScaledClock, settings: TwinSettings, engine_factory: EngineFactory = AutomationService
     ) -> None:
         self.clock = clock
         self.settings = settings
@@ -89,12 +83,8 @@ class AwsTwin:
 
     def stop(self) -> None:
         self._function_urls.stop()
-        engine = self._engine
-        for name in ("stop", "shutdown", "close"):
-            closer = getattr(engine, name, None)
-            if callable(closer):
-                closer()
-                break
+        if self._engine is not None:
+            self._engine.close()
         ec2_lifecycle.activate(None)
 
     def wsgi_app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
