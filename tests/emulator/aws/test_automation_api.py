@@ -185,3 +185,19 @@ def test_engine_calls_go_through_the_twin_so_injected_faults_fail_the_step(aws, 
 
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "UnauthorizedOperation" in execution["StepExecutions"][0]["FailureMessage"]
+
+
+@pytest.mark.parametrize(("requested", "runs"), [("$DEFAULT", "1"), ("$LATEST", "2"), ("2", "2"), (None, "1")])
+def test_document_version_selects_what_runs(aws, requested, runs):
+    name = _document(aws, NEEDS_INSTANCE)
+    second = {**NEEDS_INSTANCE, "description": "Second version."}
+    aws.client("ssm").update_document(
+        Name=name, Content=yaml.safe_dump(second), DocumentFormat="YAML", DocumentVersion="$LATEST"
+    )
+    request = {"DocumentName": name, "Parameters": {"InstanceId": ["i-0123456789abcdef0"]}}
+    if requested is not None:
+        request["DocumentVersion"] = requested
+
+    execution_id = aws.client("ssm").start_automation_execution(**request)["AutomationExecutionId"]
+
+    assert _wait_for(aws, execution_id, FINISHED)["DocumentVersion"] == runs
