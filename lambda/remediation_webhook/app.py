@@ -253,5 +253,11 @@ def _log(
     **fields: Any,
 ) -> None:
     """One structured line per decision; callers pass only values safe to log (never headers or the body)."""
-    extra = {"decision": decision, "alert_id": alert_id, "execution_id": execution_id, "request_id": request_id}
+    # "" rather than None for unknown ids: the formatter drops None-valued keys, and every line must carry both.
+    extra = {
+        "decision": decision,
+        "alert_id": alert_id or "",
+        "execution_id": execution_id or "",
+        "request_id": request_id,
+    }
     getattr(logger, level)(decision, extra={**extra, **fields})

@@ -10,7 +10,7 @@ from botocore.config import Config
 
 # Standard mode retries throttling and transient errors with exponential backoff; 4 attempts keep a call under the
 # Function URL's patience while riding out a short "Rate exceeded" burst.
-CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
+CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 4}, connect_timeout=3, read_timeout=10)
 
 
 @dataclass(frozen=True)

@@ -88,8 +88,9 @@ class DecisionStore:
             ":cutoff": {"N": str(now_s - self._window)},
             ":cooldown_until": {"N": str(cooldown_until)},
             ":expires_at": {"N": str(now_s + max(self._cooldown, self._window) + _TTL_MARGIN_SECONDS)},
-            ":zero": {"N": "0"},
         }
+        if shifts:  # DynamoDB rejects an unused placeholder, and with one slot nothing shifts
+            values[":zero"] = {"N": "0"}
         try:
             self._dynamodb.update_item(
                 TableName=self._table,

@@ -1,0 +1,39 @@
+"""Structured logs: one JSON line per decision carrying alert_id and execution_id, and never the secret."""
+
+from __future__ import annotations
+
+from lambda_testkit import SECRET, alert_event, response_body
+from remediation_webhook.app import handle_event
+
+
+def test_every_decision_line_carries_alert_id_and_execution_id(deployment, logs):
+    runtime = deployment.runtime()
+    started = handle_event(alert_event(), runtime)
+    handle_event(alert_event(), runtime)
+    handle_event(alert_event(TriggerType="Normal"), runtime)
+    handle_event(alert_event(secret="wrong"), runtime)
+
+    execution_id = response_body(started)["execution_id"]
+    decisions = [record["decision"] for record in logs.records()]
+    assert decisions == ["received", "started", "received", "suppressed", "ignored", "rejected"]
+    assert all({"alert_id", "execution_id", "request_id"} <= set(record) for record in logs.records())
+    assert logs.decisions("started")[0]["execution_id"] == execution_id
+    assert logs.decisions("suppressed")[0]["execution_id"] == execution_id
+
+
+def test_no_log_line_holds_the_secret_or_a_near_miss(deployment, logs):
+    runtime = deployment.runtime(REMEDIATION_SECRET_CACHE_SECONDS="0")
+    near_miss = SECRET[:-1] + "X"
+    handle_event(alert_event(), runtime)
+    handle_event(alert_event(secret=near_miss), runtime)
+    handle_event(alert_event(secret=None, headers={"authorization": SECRET}), runtime)
+    handle_event(alert_event(Id=SECRET + "!"), runtime)
+    handle_event(alert_event(TriggerType="ResolvedCritical"), runtime)
+    deployment.set_secret("second-secret-abcdefghijklmnop")
+    handle_event(alert_event(secret="second-secret-abcdefghijklmnop", TriggerTimeStart="1800000900000"), runtime)
+
+    text = "\n".join(logs.lines)
+    assert len(logs.lines) >= 8
+    for secret in (SECRET, near_miss, "second-secret-abcdefghijklmnop"):
+        assert secret not in text
+        assert secret[:12] not in text
