@@ -373,3 +373,31 @@ def test_a_signal_the_execution_is_not_waiting_for_is_refused(fast_runbook):
     assert "accepts ['Resume']" in raised.value.message
     _signal(fast_runbook, execution_id, "Resume")
     assert fast_runbook.service.wait_until_finished(execution_id)["AutomationExecutionStatus"] == "Success"
+
+
+def test_stopping_a_running_script_kills_it_and_cancels_the_execution(make_runbook):
+    runbook = make_runbook(clock=ScaledClock(speed=1))
+    execution_id = runbook.start(
+        runbook.add(
+            """
+            schemaVersion: '0.3'
+            mainSteps:
+              - name: slow
+                action: aws:executeScript
+                inputs:
+                  Runtime: python3.11
+                  Handler: handler
+                  Script: |-
+                    import time
+                    def handler(events, context):
+                        time.sleep(120)
+            """
+        )
+    )
+    wait_for_status(runbook, execution_id, "InProgress")
+
+    runbook.service.stop_automation_execution({"AutomationExecutionId": execution_id})
+    execution = runbook.service.wait_until_finished(execution_id, timeout=20)
+
+    assert execution["AutomationExecutionStatus"] == "Cancelled"
+    assert steps_by_name(execution)["slow"]["StepStatus"] == "Cancelled"

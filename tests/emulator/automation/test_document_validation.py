@@ -166,6 +166,10 @@ def test_invalid_documents_are_rejected_with_a_message_naming_the_problem(old: s
     assert expected in message
 
 
+def test_script_attachments_are_rejected_because_only_inline_scripts_run():
+    assert "'files' (script attachments) is not supported" in _rejection(VALID + "files: {a.py: {checksums: {}}}\n")
+
+
 def test_a_document_without_main_steps_is_rejected():
     assert "mainSteps is required" in _rejection("schemaVersion: '0.3'\nparameters: {}\n")
 
