@@ -7,11 +7,12 @@ each recorded request can be compared with the task times ansible-playbook repor
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.serving import make_server
@@ -28,10 +29,43 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+class FaultInjector:
+    """WSGI middleware that answers the next N matching requests with a 429, as a rate-limited Sumo Logic would."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+        self._planned: list[list[Any]] = []  # [method, path, remaining]
+        self.injected: list[str] = []
+
+    def rate_limit_next(self, method: str, path: str, times: int) -> None:
+        with self._lock:
+            self._planned.append([method, path, times])
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
+        with self._lock:
+            plan = next((p for p in self._planned if request == f"{p[0]} {p[1]}" and p[2] > 0), None)
+            if plan is not None:
+                plan[2] -= 1
+                self.injected.append(request)
+        if plan is None:
+            return self.app(environ, start_response)
+        body = {
+            "status": 429,
+            "id": f"FAULT-{len(self.injected):05d}-TEST0",
+            "code": "rate.limit.exceeded",
+            "message": "API rate limit for this user has been exceeded.",
+        }
+        start_response("429 Too Many Requests", [("Content-Type", "application/json")])
+        return [json.dumps(body).encode()]
+
+
 @dataclass
 class LocalSumo:
     twin: SumoTwin
     api_url: str
+    faults: FaultInjector = field(repr=False)
     access_id: str = DEFAULT_ACCESS_ID
     access_key: str = DEFAULT_ACCESS_KEY
 
@@ -58,11 +92,12 @@ def serve_local_sumo() -> Iterator[LocalSumo]:
     port = _free_port()
     settings = TwinSettings(sumo_port=port, sumo_rate_limit=False, clock_speed=1.0)
     twin = create_sumo_twin(ScaledClock(speed=1.0), settings)
-    server = make_server("127.0.0.1", port, twin.wsgi_app, threaded=True)
+    faults = FaultInjector(twin.wsgi_app)
+    server = make_server("127.0.0.1", port, faults, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="local-sumo", daemon=True)
     thread.start()
     try:
-        yield LocalSumo(twin=twin, api_url=f"{settings.sumo_url}/api")
+        yield LocalSumo(twin=twin, api_url=f"{settings.sumo_url}/api", faults=faults)
     finally:
         server.shutdown()
         thread.join(timeout=10)

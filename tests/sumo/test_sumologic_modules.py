@@ -381,3 +381,17 @@ def test_credentials_can_come_from_the_environment(refusals: dict[str, Any]) -> 
     assert result.get("failed") is not True, result
     assert result["changed"] is False
     assert {entry["status"] for entry in refusals["credentials_from_environment"]["requests"]} == {404}
+
+
+def test_rate_limited_calls_are_retried_until_they_pass(local_sumo: LocalSumo, tmp_path: Path) -> None:
+    local_sumo.faults.rate_limit_next("POST", "/api/v1/connections", times=2)
+    tasks = [_connection_task("create", name="retry-test hook"), _connection_task("delete", name="retry-test hook")]
+    tasks[1]["autoremediation.sumo_aws.sumologic_connection"]["state"] = "absent"
+    run = run_playbook(tmp_path, tasks, variables=local_sumo.api_settings())
+    assert run.result("create")["changed"] is True, run.result("create")
+    assert local_sumo.faults.injected == ["POST /api/v1/connections"] * 2
+    posts = [
+        entry for entry in local_sumo.requests() if entry["method"] == "POST" and "retry-test" in str(entry["body"])
+    ]
+    assert [entry["status"] for entry in posts] == [200]
+    assert run.result("delete")["changed"] is True
