@@ -61,6 +61,8 @@ class AwsTwin:
         self._control = ControlApi(clock, self.faults, self.ec2, settings.account_id, settings.region)
         self._automation = AutomationFront(self.engine, validate_document, self.documents)
         self._function_urls = FunctionUrlHost(settings, clock)
+        # DynamoDB applies each conditional write atomically; moto does not lock, so the twin applies them in turn.
+        self._dynamodb_lock = threading.Lock()
         # Patched in at once, not in start(): the HTTP server may take requests before start() is called.
         ec2_lifecycle.activate(self.ec2)
 
@@ -112,6 +114,9 @@ class AwsTwin:
             except AutomationError as error:
                 return respond(start_response, json_error(error.code, error.message, error.status))
         try:
+            if request.service == "dynamodb":
+                with self._dynamodb_lock:
+                    return list(self._moto(environ, start_response))
             return self._moto(environ, start_response)
         except Exception as error:
             # moto raises on what it has not implemented; answer like AWS would rather than drop the connection.
