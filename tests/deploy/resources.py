@@ -72,10 +72,11 @@ def run_playbook(
     environment: Mapping[str, str],
     *options: str,
     extra_vars: Mapping[str, Any] | None = None,
-    timeout: float = 600,
+    inventory: str = "inventory/local",
+    timeout: float = 900,
 ) -> PlaybookRun:
-    """Run `playbook` from the repository root with the local inventory; never raises on a failed play."""
-    command = [str(REPO_ROOT / ".venv" / "bin" / "ansible-playbook"), playbook, "-i", "inventory/local", *options]
+    """Run `playbook` from the repository root (local inventory by default); never raises on a failed play."""
+    command = [str(REPO_ROOT / ".venv" / "bin" / "ansible-playbook"), playbook, "-i", inventory, *options]
     if extra_vars:
         command += ["-e", json.dumps(dict(extra_vars))]
     completed = subprocess.run(

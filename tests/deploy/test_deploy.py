@@ -1,0 +1,145 @@
+"""`ansible-playbook site.yml` against the twin: check mode first, deploy, re-run, least privilege, teardown, redeploy.
+
+The tests share one deployment and run in file order; each playbook run takes tens of seconds, so there are few.
+They use their own project name, so nothing else in the session's twin is mistaken for theirs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tests.deploy.resources import PlaybookRun, playbook_environment, project_resources, role_policies, run_playbook
+from tests.twin_process import RunningTwin
+
+pytestmark = [pytest.mark.twin, pytest.mark.slow]
+
+PROJECT = "deploy-test"
+EXTRA_VARS = {"remediation_project": PROJECT, "remediation_notification_emails": ["oncall@example.com"]}
+# Actions that change something; none may be allowed on every resource.
+MUTATING_ACTION_PREFIXES = ("ec2:reboot", "ec2:start", "sns:publish", "ssm:startautomationexecution", "iam:passrole")
+
+
+class Deployment:
+    """The runs of one deployment's life, in order, made lazily so each test starts only what it needs."""
+
+    def __init__(self, twin: RunningTwin) -> None:
+        self.twin = twin
+        self.secret = secrets.token_urlsafe(36)
+        self.environment = playbook_environment(twin.aws_url, twin.sumo_url, self.secret)
+        self.runs: dict[str, PlaybookRun] = {}
+
+    def run(self, key: str, playbook: str, *options: str, **extra: Any) -> PlaybookRun:
+        if key not in self.runs:
+            self.runs[key] = run_playbook(playbook, self.environment, *options, extra_vars={**EXTRA_VARS, **extra})
+        return self.runs[key]
+
+    def resources(self) -> dict[str, list[str]]:
+        return {**project_resources(self.twin.client, PROJECT), **self.sumo_objects()}
+
+    def sumo_objects(self) -> dict[str, list[str]]:
+        connections = self._sumo_get("/v1/connections")["data"]
+        monitors = self._sumo_get("/v1/monitors/search?" + urllib.parse.urlencode({"query": PROJECT}))
+        return {
+            "sumo_connections": [c["name"] for c in connections if c["name"].startswith(PROJECT)],
+            "sumo_monitors": [m["item"]["name"] for m in monitors if m["item"]["name"].startswith(PROJECT)],
+        }
+
+    def _sumo_get(self, path: str) -> Any:
+        request = urllib.request.Request(f"{self.twin.sumo_api_url}{path}")
+        credentials = base64.b64encode(b"local-sumo-access-id:local-sumo-access-key").decode()
+        request.add_header("Authorization", f"Basic {credentials}")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def deployment(twin: RunningTwin) -> Deployment:
+    return Deployment(twin)
+
+
+def nothing_left(resources: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {service: names for service, names in resources.items() if names}
+
+
+def test_check_mode_on_a_fresh_twin_succeeds_and_creates_nothing(deployment: Deployment) -> None:
+    run = deployment.run("check", "site.yml", "--check", "--diff")
+
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.recap["failed"] == 0
+    assert nothing_left(deployment.resources()) == {}
+
+
+def test_deploy_creates_every_resource(deployment: Deployment) -> None:
+    run = deployment.run("deploy", "site.yml")
+
+    assert run.returncode == 0, run.output[-4000:]
+    resources = deployment.resources()
+    missing = [service for service, names in resources.items() if not names]
+    assert missing == []
+    assert resources["lambda_function_urls"] == [f"{PROJECT}-webhook"]
+    assert sorted(resources["ssm_parameters"]) == [f"/{PROJECT}/remediation-switch", f"/{PROJECT}/webhook-secret"]
+
+
+def test_second_run_changes_nothing(deployment: Deployment) -> None:
+    deployment.run("deploy", "site.yml")
+    run = deployment.run("rerun", "site.yml")
+
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.changed == 0, [line for line in run.output.splitlines() if line.startswith("changed:")]
+
+
+def test_no_policy_allows_a_mutating_action_on_every_resource(deployment: Deployment) -> None:
+    deployment.run("deploy", "site.yml")
+    policies = role_policies(deployment.twin.client, [f"{PROJECT}-automation", f"{PROJECT}-webhook"])
+
+    assert len(policies) == 2
+    too_broad = []
+    for name, document in policies.items():
+        for statement in document["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            mutating = [action for action in actions if action.lower().startswith(MUTATING_ACTION_PREFIXES)]
+            if mutating and "*" in resources:
+                too_broad.append((name, mutating))
+    assert too_broad == []
+
+
+def test_lambda_environment_names_what_it_uses_and_never_the_secret(deployment: Deployment) -> None:
+    deployment.run("deploy", "site.yml")
+    config = deployment.twin.client("lambda").get_function_configuration(FunctionName=f"{PROJECT}-webhook")
+    environment = config["Environment"]["Variables"]
+
+    assert environment["REMEDIATION_DOCUMENT_NAME"] == f"{PROJECT}-remediate-instance"
+    assert environment["REMEDIATION_SECRET_PARAMETER"] == f"/{PROJECT}/webhook-secret"
+    assert environment["REMEDIATION_TARGET_INSTANCE_IDS"].startswith("i-")
+    assert environment["REMEDIATION_COOLDOWN_SECONDS"] == "900"
+    assert deployment.secret not in json.dumps(config)
+    assert deployment.secret not in deployment.runs["deploy"].output
+
+
+def test_teardown_removes_everything_and_site_deploys_again(deployment: Deployment) -> None:
+    deployment.run("deploy", "site.yml")
+    teardown = deployment.run("teardown", "playbooks/teardown.yml", confirm="yes")
+
+    assert teardown.returncode == 0, teardown.output[-4000:]
+    assert nothing_left(deployment.resources()) == {}
+
+    again = deployment.run("redeploy", "site.yml")
+    assert again.returncode == 0, again.output[-4000:]
+    assert [service for service, names in deployment.resources().items() if not names] == []
+
+
+def test_teardown_without_confirmation_stops_before_touching_anything(deployment: Deployment) -> None:
+    before = deployment.resources()
+    run = run_playbook("playbooks/teardown.yml", deployment.environment, extra_vars=EXTRA_VARS)
+
+    assert run.returncode != 0
+    assert "-e confirm=yes" in run.output
+    assert deployment.resources() == before
