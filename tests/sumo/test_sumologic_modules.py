@@ -3,6 +3,7 @@ mode, secrets kept out of output, bad input refused before any change, and every
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -341,8 +342,29 @@ def refusals(local_sumo: LocalSumo, tmp_path_factory: pytest.TempPathFactory) ->
                 ignore,
             ),
             ("credentials_from_environment", [from_environment], {"environment": credentials}),
+            ("unknown_connection_id", [_refusal_monitor(connection_id="00000000DEADBEEF")], ignore),
+            ("connection_for_mismatch", [_connection_task("connection", name="refusals hook")], {}),
+            (
+                "connection_type_mismatch",
+                [_refusal_monitor(connection_name="refusals hook", connection_type="Slack")],
+                ignore,
+            ),
+            (
+                "port_sumo_refuses",
+                [_connection_task("connection", name="odd port", url="https://hook.example:8443/")],
+                ignore,
+            ),
+            ("cleanup", [_connection_task("connection", name="refusals hook", state="absent")], {}),
         ],
     )
+
+
+def _refusal_monitor(**args: Any) -> dict[str, Any]:
+    """A monitor in a folder that does not exist yet, so a late refusal would leave a folder behind."""
+    task = _monitor_task("monitor", name="refused monitor", folder="/Monitor/Refusals", **args)
+    del task["autoremediation.sumo_aws.sumologic_monitor"]["connection_name"]
+    task["autoremediation.sumo_aws.sumologic_monitor"].update(args)
+    return task
 
 
 def _refusal(refusals: dict[str, Any], key: str, task_name: str) -> tuple[str, list[dict[str, Any]]]:
@@ -395,3 +417,25 @@ def test_rate_limited_calls_are_retried_until_they_pass(local_sumo: LocalSumo, t
     ]
     assert [entry["status"] for entry in posts] == [200]
     assert run.result("delete")["changed"] is True
+
+
+def test_unknown_connection_id_is_refused_before_the_folder_is_created(refusals: dict[str, Any]) -> None:
+    message, requests = _refusal(refusals, "unknown_connection_id", "monitor")
+    assert message == "connection_id '00000000DEADBEEF' names no Sumo Logic webhook connection"
+    assert [entry for entry in requests if entry["method"] != "GET"] == []
+
+
+def test_connection_type_that_does_not_fit_the_connection_is_refused_before_any_change(
+    refusals: dict[str, Any],
+) -> None:
+    message, requests = _refusal(refusals, "connection_type_mismatch", "monitor")
+    assert "connection_type 'Slack' does not fit connection 'refusals hook'" in message
+    assert "use connection_type: Webhook" in message
+    assert [entry for entry in requests if entry["method"] != "GET"] == []
+
+
+def test_an_error_from_sumo_shows_its_code_message_and_request_id(refusals: dict[str, Any]) -> None:
+    message, requests = _refusal(refusals, "port_sumo_refuses", "connection")
+    assert re.match(r"Sumo Logic API error 400 [\w.:]+: .+ \(request id [A-Z0-9-]+\) \[POST /connections\]$", message)
+    assert "8443" in message
+    assert [(entry["method"], entry["status"]) for entry in requests if entry["method"] != "GET"] == [("POST", 400)]

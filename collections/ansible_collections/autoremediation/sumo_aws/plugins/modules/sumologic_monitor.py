@@ -88,7 +88,9 @@ options:
     description: Window for the missing-data condition; defaults to O(time_range).
     type: str
   connection_id:
-    description: Id of the connection to notify. Mutually exclusive with O(connection_name).
+    description:
+      - Id of the connection to notify. Mutually exclusive with O(connection_name).
+      - The connection is checked to exist, and to fit O(connection_type), before anything changes.
     type: str
   connection_name:
     description:
@@ -96,7 +98,9 @@ options:
       - Mutually exclusive with O(connection_id).
     type: str
   connection_type:
-    description: Connection type of the notification; it should match the connection's webhook type.
+    description:
+      - Connection type of the notification; it must fit the connection's webhook type (the same name, except
+        C(AzureFunctions) for an C(Azure) webhook).
     type: str
     default: Webhook
     choices: [AWSLambda, AzureFunctions, Datadog, HipChat, Jira, MicrosoftTeams, NewRelic, Opsgenie, PagerDuty,
@@ -280,6 +284,8 @@ CONNECTION_TYPES = [
 # The only windows Sumo accepts for Logs conditions, keyed by length in seconds.
 TIME_RANGES = {300: "-5m", 600: "-10m", 900: "-15m", 1800: "-30m", 3600: "-1h", 10800: "-3h", 21600: "-6h"}
 TIME_RANGES.update({43200: "-12h", 86400: "-24h"})
+# A notification's connectionType for each webhook type whose name differs.
+NOTIFICATION_TYPE_FOR_WEBHOOK_TYPE = {"Azure": "AzureFunctions"}
 # Stands for a connection that an earlier task would create, in check mode only.
 PLANNED_CONNECTION_ID = "(created by an earlier task)"
 TRIGGER_ORDER = ["Critical", "ResolvedCritical", "MissingData", "ResolvedMissingData"]
@@ -486,22 +492,53 @@ def comparable(monitor: dict[str, Any], manage_tags: bool, manage_alert_name: bo
     return view
 
 
-def find_connection_id(client: SumoClient, name: str, check_mode: bool = False) -> str | None:
-    """Id of the one connection called `name`; None in check mode when an earlier task would create it."""
+def find_connection(client: SumoClient, name: str) -> dict[str, Any] | None:
+    """The one connection called `name` (every page of the list), None if there is none; several is an error."""
     token = None
-    matches: list[str] = []
+    matches: list[dict[str, Any]] = []
     while True:
         page = client.get("/connections", params={"limit": 100, "token": token}) or {}
-        matches.extend(str(item["id"]) for item in page.get("data") or [] if item.get("name") == name)
+        matches.extend(item for item in page.get("data") or [] if item.get("name") == name)
         token = page.get("next")
         if not token:
             break
-    if not matches and check_mode:
+    if len(matches) > 1:
+        ids = ", ".join(str(item.get("id")) for item in matches)
+        raise SumoApiError(
+            f"connection_name {name!r} names {len(matches)} Sumo Logic connections ({ids}); expected one"
+        )
+    return matches[0] if matches else None
+
+
+def resolve_connection_id(module: AnsibleModule, client: SumoClient) -> str | None:
+    """Id of the connection to notify, checked to exist and to fit connection_type before anything changes."""
+    params = module.params
+    if params["connection_name"]:
+        connection = find_connection(client, params["connection_name"])
+        if connection is None and module.check_mode:
+            module.warn(
+                f"connection {params['connection_name']!r} does not exist yet; in check mode the monitor is predicted "
+                "as if an earlier task had created it"
+            )
+            return PLANNED_CONNECTION_ID
+        if connection is None:
+            raise SumoApiError(f"connection_name {params['connection_name']!r} names no Sumo Logic connection")
+    elif params["connection_id"]:
+        connection = client.get(
+            f"/connections/{params['connection_id']}", params={"type": "WebhookConnection"}, missing_ok=True
+        )
+        if connection is None:
+            raise SumoApiError(f"connection_id {params['connection_id']!r} names no Sumo Logic webhook connection")
+    else:
         return None
-    if len(matches) != 1:
-        found = f"{len(matches)} ({', '.join(matches)})" if matches else "none"
-        raise SumoApiError(f"connection_name {name!r} must name exactly one Sumo Logic connection; found {found}")
-    return matches[0]
+    webhook_type = str(connection.get("webhookType") or "Webhook")
+    expected = NOTIFICATION_TYPE_FOR_WEBHOOK_TYPE.get(webhook_type, webhook_type)
+    if params["connection_type"] != expected:
+        raise ValueError(
+            f"connection_type {params['connection_type']!r} does not fit connection {connection.get('name')!r}, "
+            f"whose webhook type is {webhook_type!r}; use connection_type: {expected}"
+        )
+    return str(connection["id"])
 
 
 def _by_path(client: SumoClient, path: str) -> dict[str, Any] | None:
@@ -554,15 +591,7 @@ def run(module: AnsibleModule, client: SumoClient, segments: list[str]) -> dict[
         result["diff"] = {"before": render_for_diff({"path": path, **before}) if before else "", "after": ""}
         return result
 
-    connection_id = params["connection_id"]
-    if params["connection_name"]:
-        connection_id = find_connection_id(client, params["connection_name"], module.check_mode)
-        if connection_id is None:
-            module.warn(
-                f"connection {params['connection_name']!r} does not exist yet; in check mode the monitor is predicted "
-                "as if an earlier task had created it"
-            )
-            connection_id = PLANNED_CONNECTION_ID
+    connection_id = resolve_connection_id(module, client)
     wanted = desired_monitor(params, connection_id)
     after = comparable(wanted, manage_tags, manage_alert_name)
 
