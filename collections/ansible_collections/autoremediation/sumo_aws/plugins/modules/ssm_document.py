@@ -154,7 +154,13 @@ from typing import Any
 with contextlib.suppress(ImportError):
     import botocore
 
-import yaml
+try:
+    import yaml
+
+    HAS_YAML = True
+except ImportError:
+    HAS_YAML = False
+from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -398,7 +404,7 @@ def ensure_absent(manager: DocumentManager) -> dict[str, Any]:
     current = manager.describe()
     if current is None:
         return {"changed": False, "version_created": None, "diff": {"before": {}, "after": {}}}
-    current_text, _ = manager.content_of(current["DefaultVersion"])
+    current_text, _format = manager.content_of(current["DefaultVersion"])
     before = diff_view(current_text, current["DefaultVersion"], manager.tags())
     if not manager.module.check_mode:
         manager.delete()
@@ -412,6 +418,8 @@ def main() -> None:
         required_if=REQUIRED_IF,
         supports_check_mode=True,
     )
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
     client = module.client("ssm", retry_decorator=AWSRetry.jittered_backoff())
     manager = DocumentManager(module, client)
     try:

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import pytest
 from moto import mock_aws
 
 REGION = "us-east-1"
@@ -54,8 +53,7 @@ class RetrylessClient:
         return call
 
 
-@pytest.fixture
-def aws() -> Iterator[Any]:
-    """A function that returns a moto-backed client for a service, inside one mock_aws context."""
+def moto_clients() -> Iterator[Any]:
+    """Yield a function that returns a moto-backed client for a service, all inside one mock_aws context."""
     with mock_aws(config={"lambda": {"use_docker": False}}):
         yield lambda service: RetrylessClient(boto3.client(service, region_name=REGION))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,9 +14,15 @@ from ansible_collections.autoremediation.sumo_aws.plugins.modules.dynamodb_table
     ensure_present,
 )
 
-from .aws_fakes import FakeModule, aws  # noqa: F401 - aws is a fixture
+from .aws_fakes import FakeModule, moto_clients
 
 TABLE = "test-state"
+
+
+@pytest.fixture
+def aws() -> Iterator[Any]:
+    """moto-backed clients for one test."""
+    yield from moto_clients()
 
 
 def manager(client: Any, check_mode: bool = False, **params: Any) -> TableManager:
@@ -23,7 +30,7 @@ def manager(client: Any, check_mode: bool = False, **params: Any) -> TableManage
     return TableManager(module, client("dynamodb"))
 
 
-def test_creating_in_check_mode_predicts_the_table_and_creates_nothing(aws: Any) -> None:  # noqa: F811
+def test_creating_in_check_mode_predicts_the_table_and_creates_nothing(aws: Any) -> None:
     result = ensure_present(manager(aws, check_mode=True, ttl_attribute="expires_at"))
 
     assert result["changed"] is True
@@ -31,7 +38,7 @@ def test_creating_in_check_mode_predicts_the_table_and_creates_nothing(aws: Any)
     assert aws("dynamodb").list_tables()["TableNames"] == []
 
 
-def test_created_table_is_on_demand_with_ttl_and_a_second_run_changes_nothing(aws: Any) -> None:  # noqa: F811
+def test_created_table_is_on_demand_with_ttl_and_a_second_run_changes_nothing(aws: Any) -> None:
     first = ensure_present(manager(aws, ttl_attribute="expires_at", tags={"team": "ops"}))
     second = ensure_present(manager(aws, ttl_attribute="expires_at", tags={"team": "ops"}))
 
@@ -43,14 +50,14 @@ def test_created_table_is_on_demand_with_ttl_and_a_second_run_changes_nothing(aw
     assert second["changed"] is False
 
 
-def test_a_different_hash_key_is_refused_naming_both(aws: Any) -> None:  # noqa: F811
+def test_a_different_hash_key_is_refused_naming_both(aws: Any) -> None:
     ensure_present(manager(aws))
 
     with pytest.raises(TableError, match="has hash key pk \\(S\\), expected id \\(N\\)"):
         ensure_present(manager(aws, hash_key_name="id", hash_key_type="N"))
 
 
-def test_deleting_in_check_mode_keeps_the_table_and_deleting_removes_it(aws: Any) -> None:  # noqa: F811
+def test_deleting_in_check_mode_keeps_the_table_and_deleting_removes_it(aws: Any) -> None:
     ensure_present(manager(aws))
 
     assert ensure_absent(manager(aws, check_mode=True, state="absent"))["changed"] is True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from ansible_collections.autoremediation.sumo_aws.plugins.modules.lambda_functio
     ensure_present,
 )
 
-from .aws_fakes import FakeModule, ModuleFail, aws  # noqa: F401 - aws is a fixture
+from .aws_fakes import FakeModule, ModuleFail, moto_clients
 
 FUNCTION = "test-webhook"
 TRUST = {
@@ -40,6 +41,12 @@ def deploy_function(client: Any) -> None:
         Handler="app.handler",
         Code={"ZipFile": package.getvalue()},
     )
+
+
+@pytest.fixture
+def aws() -> Iterator[Any]:
+    """moto-backed clients for one test."""
+    yield from moto_clients()
 
 
 def manager(client: Any, check_mode: bool = False, **params: Any) -> FunctionUrlManager:
@@ -75,7 +82,7 @@ def test_public_url_gets_both_invoke_statements_of_the_october_2025_rule() -> No
     assert invoke_statement == {"Action": "lambda:InvokeFunction", "Principal": "*", "InvokedViaFunctionUrl": True}
 
 
-def test_missing_function_in_check_mode_predicts_creation_without_a_url(aws: Any) -> None:  # noqa: F811
+def test_missing_function_in_check_mode_predicts_creation_without_a_url(aws: Any) -> None:
     result = ensure_present(manager(aws, check_mode=True, auth_type="NONE"))
 
     assert result["changed"] is True
@@ -83,12 +90,12 @@ def test_missing_function_in_check_mode_predicts_creation_without_a_url(aws: Any
     assert result["public_statement_ids"] == [URL_STATEMENT_ID, INVOKE_STATEMENT_ID]
 
 
-def test_missing_function_fails_naming_function_name(aws: Any) -> None:  # noqa: F811
+def test_missing_function_fails_naming_function_name(aws: Any) -> None:
     with pytest.raises(ModuleFail, match="function_name 'test-webhook' does not exist"):
         ensure_present(manager(aws, auth_type="NONE"))
 
 
-def test_public_url_is_created_with_its_statements_and_a_second_run_changes_nothing(aws: Any) -> None:  # noqa: F811
+def test_public_url_is_created_with_its_statements_and_a_second_run_changes_nothing(aws: Any) -> None:
     deploy_function(aws)
 
     first = ensure_present(manager(aws, auth_type="NONE"))
@@ -101,7 +108,7 @@ def test_public_url_is_created_with_its_statements_and_a_second_run_changes_noth
     assert second["function_url"] == first["function_url"]
 
 
-def test_creating_in_check_mode_on_an_existing_function_changes_nothing(aws: Any) -> None:  # noqa: F811
+def test_creating_in_check_mode_on_an_existing_function_changes_nothing(aws: Any) -> None:
     deploy_function(aws)
 
     result = ensure_present(manager(aws, check_mode=True, auth_type="NONE"))
@@ -114,7 +121,7 @@ def test_creating_in_check_mode_on_an_existing_function_changes_nothing(aws: Any
         aws("lambda").get_function_url_config(FunctionName=FUNCTION)
 
 
-def test_switching_to_iam_auth_removes_the_public_statements(aws: Any) -> None:  # noqa: F811
+def test_switching_to_iam_auth_removes_the_public_statements(aws: Any) -> None:
     deploy_function(aws)
     ensure_present(manager(aws, auth_type="NONE"))
 
@@ -125,7 +132,7 @@ def test_switching_to_iam_auth_removes_the_public_statements(aws: Any) -> None: 
     assert statement_ids(aws) == []
 
 
-def test_cors_change_in_check_mode_is_predicted_and_not_applied(aws: Any) -> None:  # noqa: F811
+def test_cors_change_in_check_mode_is_predicted_and_not_applied(aws: Any) -> None:
     deploy_function(aws)
     ensure_present(manager(aws, auth_type="NONE"))
 
@@ -136,7 +143,7 @@ def test_cors_change_in_check_mode_is_predicted_and_not_applied(aws: Any) -> Non
     assert not aws("lambda").get_function_url_config(FunctionName=FUNCTION).get("Cors")
 
 
-def test_absent_deletes_the_url_and_its_statements(aws: Any) -> None:  # noqa: F811
+def test_absent_deletes_the_url_and_its_statements(aws: Any) -> None:
     deploy_function(aws)
     ensure_present(manager(aws, auth_type="NONE"))
 

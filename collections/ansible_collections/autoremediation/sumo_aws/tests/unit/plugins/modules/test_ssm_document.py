@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from ansible_collections.autoremediation.sumo_aws.plugins.modules.ssm_document i
     ensure_present,
 )
 
-from .aws_fakes import FakeModule, aws  # noqa: F401 - aws is a fixture
+from .aws_fakes import FakeModule, moto_clients
 
 RUNBOOK = """\
 schemaVersion: "0.3"
@@ -29,6 +30,12 @@ mainSteps:
     inputs: {Service: ec2, Api: RebootInstances, InstanceIds: ["{{ InstanceId }}"]}
 """
 NAME = "test-remediate-instance"
+
+
+@pytest.fixture
+def aws() -> Iterator[Any]:
+    """moto-backed clients for one test."""
+    yield from moto_clients()
 
 
 def manager(client: Any, check_mode: bool = False, **params: Any) -> DocumentManager:
@@ -51,7 +58,7 @@ def test_module_contract() -> None:
     assert set(documentation["options"]) == set(ARGUMENT_SPEC)
 
 
-def test_creating_in_check_mode_predicts_version_1_and_creates_nothing(aws: Any) -> None:  # noqa: F811
+def test_creating_in_check_mode_predicts_version_1_and_creates_nothing(aws: Any) -> None:
     result = ensure_present(manager(aws, check_mode=True, content=RUNBOOK))
 
     assert result["changed"] is True
@@ -59,7 +66,7 @@ def test_creating_in_check_mode_predicts_version_1_and_creates_nothing(aws: Any)
     assert aws("ssm").list_documents(Filters=[{"Key": "Owner", "Values": ["Self"]}])["DocumentIdentifiers"] == []
 
 
-def test_creating_makes_an_active_version_1_with_tags(aws: Any) -> None:  # noqa: F811
+def test_creating_makes_an_active_version_1_with_tags(aws: Any) -> None:
     result = ensure_present(manager(aws, content=RUNBOOK, tags={"team": "ops"}))
 
     assert result["changed"] is True
@@ -69,7 +76,7 @@ def test_creating_makes_an_active_version_1_with_tags(aws: Any) -> None:  # noqa
     assert result["document"]["tags"] == {"team": "ops"}
 
 
-def test_same_content_reformatted_changes_nothing(aws: Any) -> None:  # noqa: F811
+def test_same_content_reformatted_changes_nothing(aws: Any) -> None:
     ensure_present(manager(aws, content=RUNBOOK))
     reformatted = yaml.safe_dump(yaml.safe_load(RUNBOOK), default_flow_style=False, indent=4)
 
@@ -79,7 +86,7 @@ def test_same_content_reformatted_changes_nothing(aws: Any) -> None:  # noqa: F8
     assert result["version_created"] is None
 
 
-def test_changed_content_adds_version_2_and_makes_it_default(aws: Any) -> None:  # noqa: F811
+def test_changed_content_adds_version_2_and_makes_it_default(aws: Any) -> None:
     ensure_present(manager(aws, content=RUNBOOK))
 
     result = ensure_present(manager(aws, content=RUNBOOK.replace("Reboot one", "Reboot the")))
@@ -89,7 +96,7 @@ def test_changed_content_adds_version_2_and_makes_it_default(aws: Any) -> None: 
     assert aws("ssm").describe_document(Name=NAME)["Document"]["DefaultVersion"] == "2"
 
 
-def test_changed_content_in_check_mode_predicts_version_2_and_changes_nothing(aws: Any) -> None:  # noqa: F811
+def test_changed_content_in_check_mode_predicts_version_2_and_changes_nothing(aws: Any) -> None:
     ensure_present(manager(aws, content=RUNBOOK))
 
     result = ensure_present(manager(aws, check_mode=True, content=RUNBOOK.replace("Reboot one", "Reboot the")))
@@ -100,7 +107,7 @@ def test_changed_content_in_check_mode_predicts_version_2_and_changes_nothing(aw
     assert aws("ssm").describe_document(Name=NAME)["Document"]["LatestVersion"] == "1"
 
 
-def test_new_version_is_kept_off_default_when_set_default_is_false(aws: Any) -> None:  # noqa: F811
+def test_new_version_is_kept_off_default_when_set_default_is_false(aws: Any) -> None:
     ensure_present(manager(aws, content=RUNBOOK))
 
     ensure_present(manager(aws, content=RUNBOOK.replace("Reboot one", "Reboot the"), set_default=False))
@@ -109,7 +116,7 @@ def test_new_version_is_kept_off_default_when_set_default_is_false(aws: Any) -> 
     assert (described["LatestVersion"], described["DefaultVersion"]) == ("2", "1")
 
 
-def test_content_path_is_read_from_the_controller(aws: Any, tmp_path: Any) -> None:  # noqa: F811
+def test_content_path_is_read_from_the_controller(aws: Any, tmp_path: Any) -> None:
     path = tmp_path / "runbook.yaml"
     path.write_text(RUNBOOK)
 
@@ -118,12 +125,12 @@ def test_content_path_is_read_from_the_controller(aws: Any, tmp_path: Any) -> No
     assert result["document"]["schema_version"] == "0.3"
 
 
-def test_content_without_schema_version_is_refused_naming_it(aws: Any) -> None:  # noqa: F811
+def test_content_without_schema_version_is_refused_naming_it(aws: Any) -> None:
     with pytest.raises(DocumentError, match="schemaVersion"):
         ensure_present(manager(aws, content="description: no schema\n"))
 
 
-def test_deleting_in_check_mode_predicts_and_keeps_the_document(aws: Any) -> None:  # noqa: F811
+def test_deleting_in_check_mode_predicts_and_keeps_the_document(aws: Any) -> None:
     ensure_present(manager(aws, content=RUNBOOK))
 
     result = ensure_absent(manager(aws, check_mode=True, state="absent"))
@@ -133,7 +140,7 @@ def test_deleting_in_check_mode_predicts_and_keeps_the_document(aws: Any) -> Non
     assert aws("ssm").describe_document(Name=NAME)["Document"]["Name"] == NAME
 
 
-def test_deleting_removes_the_document_and_a_second_delete_changes_nothing(aws: Any) -> None:  # noqa: F811
+def test_deleting_removes_the_document_and_a_second_delete_changes_nothing(aws: Any) -> None:
     ensure_present(manager(aws, content=RUNBOOK))
 
     assert ensure_absent(manager(aws, state="absent"))["changed"] is True
