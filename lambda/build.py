@@ -82,14 +82,15 @@ def copy_from_environment(staging: Path) -> None:
 
 def write_zip(staging: Path, output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
+    # Sorted by the archive name itself, so the order does not depend on the filesystem or on Path's ordering.
     files = sorted(
-        path
+        (path.relative_to(staging).as_posix(), path)
         for path in staging.rglob("*")
         if path.is_file() and not (_SKIPPED_PARTS & set(path.parts)) and path.suffix != ".pyc"
     )
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for path in files:
-            info = zipfile.ZipInfo(path.relative_to(staging).as_posix(), date_time=FIXED_DATE)
+        for name, path in files:
+            info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # unix, so external_attr carries the permission bits
             info.external_attr = (0o100644 & 0xFFFF) << 16
