@@ -260,3 +260,47 @@ class LogCapture(logging.Handler):
 
     def decisions(self, name: str) -> list[dict[str, Any]]:
         return [record for record in self.records() if record.get("decision") == name]
+
+
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def deploy_function_url(aws: AwsEndpoint, zip_path: Path) -> tuple[Deployment, str, str, str]:
+    """Deploy `zip_path` behind a public (AuthType NONE) Function URL with a fresh deployment's environment.
+
+    Returns the deployment, the function's name, its URL and the CodeSha256 Lambda reported."""
+    deployment = create_deployment(aws)
+    role_arn = aws.client("iam").create_role(
+        RoleName=f"remediation-webhook-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
+    )["Role"]["Arn"]
+    name = f"remediation-webhook-{uuid.uuid4().hex[:8]}"
+    lam = aws.client("lambda")
+    created = lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role_arn,
+        Handler="remediation_webhook.app.handler",
+        Code={"ZipFile": zip_path.read_bytes()},
+        Timeout=30,
+        Environment={"Variables": {**deployment.env, "POWERTOOLS_SERVICE_NAME": "remediation-webhook"}},
+    )
+    url = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
+    # The function checks the bearer secret itself; the URL is public as a third-party webhook's must be.
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="public-url",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="*",
+        FunctionUrlAuthType="NONE",
+    )
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="public-url-invoke",
+        Action="lambda:InvokeFunction",
+        Principal="*",
+        InvokedViaFunctionUrl=True,
+    )
+    return deployment, name, url, created["CodeSha256"]

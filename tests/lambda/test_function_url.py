@@ -6,19 +6,14 @@ import json
 import subprocess
 import sys
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
-from lambda_testkit import SECRET, alert_event, create_deployment
+from lambda_testkit import SECRET, alert_event, deploy_function_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LAMBDA_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-}
 
 
 @pytest.fixture(scope="module")
@@ -37,39 +32,9 @@ def built_zip(tmp_path_factory):
 
 
 def deploy_function(aws, built_zip):
-    """A deployment of the zip behind a public (AuthType NONE) Function URL; the function checks the secret."""
-    deployment = create_deployment(aws)
     zip_path, digest = built_zip
-    role_arn = aws.client("iam").create_role(
-        RoleName=f"remediation-webhook-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
-    )["Role"]["Arn"]
-    name = f"remediation-webhook-{uuid.uuid4().hex[:8]}"
-    lam = aws.client("lambda")
-    created = lam.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role_arn,
-        Handler="remediation_webhook.app.handler",
-        Code={"ZipFile": zip_path.read_bytes()},
-        Timeout=30,
-        Environment={"Variables": {**deployment.env, "POWERTOOLS_SERVICE_NAME": "remediation-webhook"}},
-    )
-    url = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
-    lam.add_permission(
-        FunctionName=name,
-        StatementId="public-url",
-        Action="lambda:InvokeFunctionUrl",
-        Principal="*",
-        FunctionUrlAuthType="NONE",
-    )
-    lam.add_permission(
-        FunctionName=name,
-        StatementId="public-url-invoke",
-        Action="lambda:InvokeFunction",
-        Principal="*",
-        InvokedViaFunctionUrl=True,
-    )
-    assert created["CodeSha256"] == digest
+    deployment, name, url, code_sha256 = deploy_function_url(aws, zip_path)
+    assert code_sha256 == digest
     return deployment, name, url
 
 
