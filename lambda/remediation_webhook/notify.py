@@ -1,4 +1,4 @@
-"""The function's own SNS messages (recovered, escalation): structured JSON that people and machines both read."""
+"""The function's own SNS messages (recovered, escalated): JSON in the runbook's notification style."""
 
 from __future__ import annotations
 
@@ -7,21 +7,27 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .payload import Alert
+from .runbook import reason_for
 
 SOURCE = "remediation-webhook"
 _MAX_SUBJECT = 99  # SNS: fewer than 100 characters, no line breaks
 
 
 def recovered_message(alert: Alert, targets: list[str], now: float) -> tuple[str, dict[str, Any]]:
-    summary = f"Sumo Logic monitor '{alert.name or alert.monitor_id}' recovered ({alert.trigger_type})"
-    return summary, _message("recovered", summary, alert, targets, now)
+    detail = (
+        f"Sumo Logic monitor '{alert.name or alert.monitor_id}' recovered ({alert.trigger_type}); nothing was changed."
+    )
+    return _subject("Recovered", alert), _message("recovered", detail, alert, targets, now)
 
 
 def escalation_message(alert: Alert, target: str, retry_at: float, now: float) -> tuple[str, dict[str, Any]]:
-    summary = f"Automatic remediation exhausted for {target}, a person is needed"
-    message = _message("escalation", summary, alert, [target], now)
-    message["automatic_remediation_resumes_at"] = _iso(retry_at)
-    return summary, message
+    detail = (
+        f"Automatic remediation exhausted for {target}, a person is needed: the attempt cap is reached and nothing "
+        f"will be rebooted automatically before {_iso(retry_at)}."
+    )
+    message = _message("escalated", detail, alert, [target], now)
+    message["automatic_remediation_resumes_utc"] = _iso(retry_at)
+    return f"Remediation exhausted for {target}: a person is needed", message
 
 
 def publish(sns_client: Any, topic_arn: str, subject: str, message: dict[str, Any]) -> str:
@@ -31,21 +37,28 @@ def publish(sns_client: Any, topic_arn: str, subject: str, message: dict[str, An
     return str(response["MessageId"])
 
 
-def _message(status: str, summary: str, alert: Alert, targets: list[str], now: float) -> dict[str, Any]:
+def _subject(prefix: str, alert: Alert) -> str:
+    return f"{prefix}: {alert.name or alert.monitor_id}"
+
+
+def _message(outcome: str, detail: str, alert: Alert, targets: list[str], now: float) -> dict[str, Any]:
+    # Same field style as the runbook's own notification (outcome, detail, alert_id, reason, timestamp_utc), so one
+    # subscriber can read both.
     return {
         "source": SOURCE,
-        "status": status,
-        "summary": summary,
+        "outcome": outcome,
+        "detail": detail,
         "alert_id": alert.alert_key,
+        "reason": reason_for(alert),
+        "targets": targets,
         "monitor_id": alert.monitor_id,
         "monitor_name": alert.name,
         "trigger_type": alert.trigger_type,
         "trigger_value": alert.trigger_value,
-        "targets": targets,
-        "alert_response_url": alert.alert_response_url,
-        "time": _iso(now),
+        "alert_response_url": alert.alert_response_url or None,
+        "timestamp_utc": _iso(now),
     }
 
 
 def _iso(epoch_seconds: float) -> str:
-    return datetime.fromtimestamp(epoch_seconds, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(epoch_seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _INSTANCE_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z-])i-[0-9a-f]{8,17}(?![0-9A-Za-z])")
-_MONITOR_ID = re.compile(r"^[0-9A-Za-z_.:-]{1,128}$")
+_MONITOR_ID = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")  # Sumo ids are 16 hex digits; the runbook takes 128
 _MAX_TEXT = 1024
 _MAX_SCAN_DEPTH = 8
 
@@ -86,7 +86,7 @@ def trigger_type_of(fields: dict[str, Any]) -> str:
 
 def parse_alert(fields: dict[str, Any]) -> Alert:
     """Validate every field an actionable alert needs; the first wrong one raises PayloadError naming it."""
-    monitor_id = _text(fields, "Id", required=True, limit=128)
+    monitor_id = _text(fields, "Id", required=True, limit=64)
     if not _MONITOR_ID.match(monitor_id):
         raise PayloadError("Id", f"Id must be a Sumo monitor id like 00000000000468D5, got {monitor_id[:64]!r}")
     return Alert(

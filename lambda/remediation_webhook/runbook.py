@@ -31,7 +31,7 @@ def start_request(settings: Settings, alert: Alert, target: Target) -> dict[str,
         "TopicArn": [settings.topic_arn],
         "AutomationAssumeRole": [settings.automation_role_arn],
         "Reason": [reason_for(alert)],
-        "AlertId": [alert.alert_key[:_MAX_PARAMETER_VALUE]],
+        "AlertId": [alert.alert_key],  # at most 64 + 1 + 15 characters: inside the runbook's 128
         "DryRun": ["true" if settings.dry_run else "false"],
     }
     request: dict[str, Any] = {

@@ -82,4 +82,4 @@ def test_a_failed_escalation_publish_is_retried_by_the_next_delivery(deployment,
 
     assert [failed["statusCode"], escalated["statusCode"], quiet["statusCode"]] == [502, 200, 200]
     [escalation] = deployment.messages()
-    assert escalation["status"] == "escalation"
+    assert escalation["outcome"] == "escalated"

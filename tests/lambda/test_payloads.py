@@ -26,7 +26,7 @@ def test_resolved_alerts_publish_a_recovered_message_and_start_nothing(deploymen
     assert response_body(response)["status"] == "recovered"
     assert deployment.executions() == []
     [message] = deployment.messages()
-    assert message["status"] == "recovered"
+    assert message["outcome"] == "recovered"
     assert message["trigger_type"] == trigger_type
     assert message["alert_id"] == "00000000016CCCDD:1800000000000"
     assert message["targets"] == deployment.instance_ids

@@ -96,8 +96,8 @@ def test_past_the_attempt_cap_nothing_starts_and_one_escalation_goes_out(deploym
     assert {response_body(response)["targets"][0]["reason"] for response in capped} == {"attempt cap"}
     assert len(deployment.executions()) == 2
     [escalation] = deployment.messages()
-    assert escalation["status"] == "escalation"
-    assert "a person is needed" in escalation["summary"]
+    assert escalation["outcome"] == "escalated"
+    assert "a person is needed" in escalation["detail"]
     assert escalation["targets"] == deployment.instance_ids
 
 
