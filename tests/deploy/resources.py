@@ -32,6 +32,17 @@ class PlaybookRun:
     def changed(self) -> int:
         return self.recap.get("changed", 0)
 
+    @property
+    def changed_tasks(self) -> list[str]:
+        """Names of the tasks that reported a change, in order."""
+        names, current = [], ""
+        for line in self.output.splitlines():
+            if line.startswith("TASK ["):
+                current = line.split("] ", 1)[0] + "]"
+            elif line.startswith("changed:"):
+                names.append(current)
+        return names
+
 
 def parse_recap(output: str) -> dict[str, int]:
     """Sum the PLAY RECAP counters (ok, changed, failed, ...) of every host; empty when there is no recap."""
