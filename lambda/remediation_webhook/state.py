@@ -28,6 +28,10 @@ EXHAUSTED ──claim_escalation──▶ ESCALATED(escalated_until = attempt_0 
 one invocation per exhausted window publish the escalation; if publishing fails, the claim is released so a later
 delivery tries again.
 
+Powertools' idempotency utility is not used: it runs one call once per key, whereas cooldown and the cap decide
+across different alerts for one target and count starts in a sliding window, and it writes twice per call (in
+progress, completed), which the two-calls-per-alert budget has no room for.
+
 ``expires_at`` (TTL) only collects garbage: every condition compares times, so an expired item that DynamoDB has not
 yet deleted still behaves correctly.
 """
