@@ -44,7 +44,10 @@ def main() -> int:
     print(f"deploy_noop_to_fresh_ratio: {noop_seconds / fresh_seconds:.2f}")
     print(f"deploy_fresh_changed_tasks: {fresh.changed}")
     print(f"deploy_noop_changed_tasks: {noop.changed}")
-    return 0 if noop.changed == 0 else 1
+    if noop.changed:
+        print(f"deploy_noop_changed_task_names: {', '.join(noop.changed_tasks)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
