@@ -23,7 +23,7 @@ for _path in (REPO_ROOT / "lambda", REPO_ROOT / "tests" / "lambda"):
 from tests.twin_process import REGION, TEST_CREDENTIALS, start_twin, stop_twin  # noqa: E402
 
 WARM_ALERTS = 150
-COLD_RUNS = 7
+COLD_RUNS = 11
 STORM_DELIVERIES = 1000
 STORM_CLIENTS = 50
 
