@@ -49,6 +49,7 @@ class AwsEndpoint:
 
     url: str
     _clients: dict[str, Any] = field(default_factory=dict)
+    _image_id: str | None = None
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -63,9 +64,9 @@ class AwsEndpoint:
 
     def image_id(self) -> str:
         """An AMI the twin knows, looked up once: listing moto's images takes seconds."""
-        if "image_id" not in self._clients:
-            self._clients["image_id"] = self.client("ec2").describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-        return str(self._clients["image_id"])
+        if self._image_id is None:
+            self._image_id = str(self.client("ec2").describe_images(Owners=["amazon"])["Images"][0]["ImageId"])
+        return self._image_id
 
     def inject_fault(self, **spec: Any) -> None:
         import urllib.request
