@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 # `tests.lambda` cannot be imported by name (lambda is a keyword): the tests import the function's package and their
-# helpers by module name instead.
+# helpers by module name instead. Appended, not prepended, so nothing here can shadow another module.
 _HERE = Path(__file__).resolve().parent
 for _path in (_HERE.parents[1] / "lambda", _HERE):
     if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+        sys.path.append(str(_path))
 
 from lambda_testkit import AwsEndpoint, Deployment, LogCapture, create_deployment  # noqa: E402
 from remediation_webhook import app  # noqa: E402
