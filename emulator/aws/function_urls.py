@@ -47,6 +47,13 @@ _HTTP_REASONS = {
 }
 
 
+def uninstall_loopback_urls() -> None:
+    """Give moto back its own URLs (the patch is process-wide; a host that stops must not leave it behind)."""
+    current = lambda_models.FunctionUrlConfig.__init__
+    if getattr(current, "_twin_loopback", False):
+        lambda_models.FunctionUrlConfig.__init__ = current._twin_original  # type: ignore[attr-defined,method-assign]
+
+
 def install_loopback_urls(public_base_url: str) -> None:
     """Make moto hand out Function URLs that this twin serves."""
     original_init = lambda_models.FunctionUrlConfig.__init__
@@ -193,6 +200,7 @@ class FunctionUrlHost:
 
     def stop(self) -> None:
         self._runtime.stop()
+        uninstall_loopback_urls()
 
 
 def _request_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
