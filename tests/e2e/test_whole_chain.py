@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from demo.acts import act_slow_calls, act_stopped_instance
+from demo.acts import act_slow_calls, act_stopped_instance, notified, wait_until
 from demo.stage import Stage
 from demo.timeline import Timeline
 from demo.world import Twin
@@ -121,8 +121,8 @@ def test_slow_calls_reboot_once_despite_a_storm_and_a_stopped_instance_is_starte
     assert rebooted[0]["instance_id"] == the_stage.instance.instance_id
     assert rebooted[0]["execution_id"] == act1_executions[0]["AutomationExecutionId"]
     assert rebooted[0]["timestamp_utc"].endswith("Z")
-    recovered = [n["message"] for n in the_stage.notifications.received if n["message"].get("status") == "recovered"]
-    assert any(message.get("trigger_type") == "ResolvedCritical" for message in recovered), recovered
+    # The Lambda publishes "recovered" after the ResolvedCritical delivery; give it the time a delivery takes.
+    wait_until(notified(the_stage, outcome="recovered", trigger_type="ResolvedCritical"), "recovered", 60)
 
     # Act 2 starts once the cooldown of act 1's remediation has passed, as a later, unrelated failure would.
     started_at = next(e.elapsed_seconds for e in timeline.of("lambda") if e.data.get("decision") == "started")
