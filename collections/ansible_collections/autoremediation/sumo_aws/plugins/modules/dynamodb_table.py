@@ -120,7 +120,7 @@ import time
 from typing import Any
 
 with contextlib.suppress(ImportError):
-    import botocore
+    pass
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -130,6 +130,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
+from ansible_collections.autoremediation.sumo_aws.plugins.module_utils.aws_state import converge
 
 ARGUMENT_SPEC: dict[str, Any] = {
     "name": {"type": "str", "required": True},
@@ -324,15 +325,13 @@ def main() -> None:
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     client = module.client("dynamodb", retry_decorator=AWSRetry.jittered_backoff())
     manager = TableManager(module, client)
-    try:
-        result = ensure_present(manager) if module.params["state"] == "present" else ensure_absent(manager)
-    except TableError as error:
-        module.fail_json(msg=str(error))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-        module.fail_json_aws(error, msg=f"Failed to manage DynamoDB table {module.params['name']}")
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    converge(
+        module,
+        lambda: ensure_present(manager),
+        lambda: ensure_absent(manager),
+        f"DynamoDB table {module.params['name']}",
+        (TableError,),
+    )
 
 
 if __name__ == "__main__":

@@ -146,12 +146,13 @@ import json
 from typing import Any
 
 with contextlib.suppress(ImportError):
-    import botocore
+    pass
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict, snake_dict_to_camel_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.autoremediation.sumo_aws.plugins.module_utils.aws_state import converge
 
 CORS_SUBOPTIONS: dict[str, Any] = {
     "allow_credentials": {"type": "bool"},
@@ -370,13 +371,12 @@ def main() -> None:
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     client = module.client("lambda", retry_decorator=AWSRetry.jittered_backoff())
     manager = FunctionUrlManager(module, client)
-    try:
-        result = ensure_present(manager) if module.params["state"] == "present" else ensure_absent(manager)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-        module.fail_json_aws(error, msg=f"Failed to manage the Function URL of {module.params['function_name']}")
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    converge(
+        module,
+        lambda: ensure_present(manager),
+        lambda: ensure_absent(manager),
+        f"the Function URL of {module.params['function_name']}",
+    )
 
 
 if __name__ == "__main__":

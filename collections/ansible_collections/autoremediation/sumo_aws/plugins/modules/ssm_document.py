@@ -152,7 +152,7 @@ import time
 from typing import Any
 
 with contextlib.suppress(ImportError):
-    import botocore
+    pass
 
 try:
     import yaml
@@ -165,6 +165,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.autoremediation.sumo_aws.plugins.module_utils.aws_state import converge
 
 ARGUMENT_SPEC: dict[str, Any] = {
     "name": {"type": "str", "required": True},
@@ -422,15 +423,13 @@ def main() -> None:
         module.fail_json(msg=missing_required_lib("PyYAML"))
     client = module.client("ssm", retry_decorator=AWSRetry.jittered_backoff())
     manager = DocumentManager(module, client)
-    try:
-        result = ensure_present(manager) if module.params["state"] == "present" else ensure_absent(manager)
-    except DocumentError as error:
-        module.fail_json(msg=str(error))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-        module.fail_json_aws(error, msg=f"Failed to manage SSM document {module.params['name']}")
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    converge(
+        module,
+        lambda: ensure_present(manager),
+        lambda: ensure_absent(manager),
+        f"SSM document {module.params['name']}",
+        (DocumentError,),
+    )
 
 
 if __name__ == "__main__":
