@@ -36,7 +36,8 @@ def test_adopted_instance_is_the_only_target_and_survives_teardown(twin: Running
     deployed = run_playbook("site.yml", environment, extra_vars=extra_vars)
     assert deployed.returncode == 0, deployed.output[-3000:]
 
-    assert project_resources(twin.client, PROJECT)["ec2_instances"] == [], "an adopting deployment must create no instance"
+    created = project_resources(twin.client, PROJECT)["ec2_instances"]
+    assert created == [], "an adopting deployment must create no instance"
     policies = role_policies(twin.client, [f"{PROJECT}-automation"])
     statements = [s for document in policies.values() for s in document["Statement"]]
     remediate = next(s for s in statements if "ec2:RebootInstances" in s["Action"])
