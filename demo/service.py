@@ -24,7 +24,6 @@ class ServiceState:
     degraded: bool = False
     lines_sent: int = 0
     slow_calls_sent: int = 0
-    last_instance_health: str = "unknown"
     errors: list[str] = field(default_factory=list)
 
 
@@ -78,7 +77,6 @@ class SimulatedService:
             if health != "up":
                 # Any outage (a reboot, a stop) ends the degradation: a fresh process is fast again.
                 self.state.degraded = False
-            self.state.last_instance_health = health
             if health != "up":
                 continue
             self._carry += elapsed * self._calls_per_minute / 60

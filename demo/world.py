@@ -58,9 +58,6 @@ class Twin:
     def set_speed(self, speed: float) -> None:
         _get_json(f"{self.aws_url}/_twin/clock", {"speed": speed})
 
-    def speed(self) -> float:
-        return float(_get_json(f"{self.aws_url}/_twin/clock")["speed"])
-
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.aws_url, region_name=REGION, **TWIN_CREDENTIALS)
 
