@@ -1,22 +1,36 @@
-"""The twin's own control API under /_twin/: health, the shared clock, injected faults and EC2 timings/health."""
+"""The twin's own control API under /_twin/: health, the shared clock, injected faults, EC2 timings/health, IAM
+propagation and DynamoDB table creation timing."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from moto.backends import get_backend
 from moto.ec2.exceptions import InvalidInstanceIdError
 
-from emulator.aws.ec2_lifecycle import Ec2Lifecycle, InvalidTiming
+from emulator.aws.dynamodb_lifecycle import TableLifecycle
+from emulator.aws.ec2_lifecycle import Ec2Lifecycle
 from emulator.aws.faults import FaultRegistry, FaultSpecError, parse_fault
+from emulator.aws.iam_propagation import IamPropagation
+from emulator.aws.timings import InvalidTiming, VirtualTimings
 from emulator.clock import ScaledClock
 
 Reply = tuple[int, list[tuple[str, str]], bytes]
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 _MAX_BODY = 64 * 1024
+
+
+class TimingsHolder(Protocol):
+    """What keeps a service's timings: EC2 transitions, IAM propagation, DynamoDB table creation."""
+
+    @property
+    def timings(self) -> VirtualTimings: ...
+
+    def set_timings(self, changes: Any) -> VirtualTimings: ...
 
 
 class BadRequest(ValueError):
@@ -37,7 +51,14 @@ class ControlApi:
     """Routes /_twin/* requests; every bad input is a 400 that names the field."""
 
     def __init__(
-        self, clock: ScaledClock, faults: FaultRegistry, ec2: Ec2Lifecycle, account_id: str, region: str
+        self,
+        clock: ScaledClock,
+        faults: FaultRegistry,
+        ec2: Ec2Lifecycle,
+        iam: IamPropagation,
+        tables: TableLifecycle,
+        account_id: str,
+        region: str,
     ) -> None:
         self._clock = clock
         self._faults = faults
@@ -51,10 +72,12 @@ class ControlApi:
             ("GET", "/_twin/faults"): lambda _body: _reply(200, {"faults": self._faults.list()}),
             ("POST", "/_twin/faults"): self._add_fault,
             ("DELETE", "/_twin/faults"): lambda _body: _reply(200, {"cleared": self._faults.clear()}),
-            ("GET", "/_twin/ec2/timings"): lambda _body: _reply(200, self._ec2.timings.as_dict()),
-            ("POST", "/_twin/ec2/timings"): self._set_timings,
             ("POST", "/_twin/ec2/instance-health"): self._set_instance_health,
         }
+        timed: dict[str, TimingsHolder] = {"ec2": ec2, "iam": iam, "dynamodb": tables}
+        for service, holder in timed.items():
+            self._routes[("GET", f"/_twin/{service}/timings")] = functools.partial(self._timings, holder)
+            self._routes[("POST", f"/_twin/{service}/timings")] = functools.partial(self._set_timings, holder)
 
     def answer(self, method: str, path: str, environ: dict[str, Any]) -> Reply:
         path = path.rstrip("/") or "/"
@@ -108,9 +131,14 @@ class ControlApi:
             raise BadRequest(error.field, str(error)) from None
         return _reply(200, {"fault_id": fault.fault_id})
 
-    def _set_timings(self, body: Any) -> Reply:
+    @staticmethod
+    def _timings(holder: TimingsHolder, _body: Any) -> Reply:
+        return _reply(200, holder.timings.as_dict())
+
+    @staticmethod
+    def _set_timings(holder: TimingsHolder, body: Any) -> Reply:
         try:
-            return _reply(200, self._ec2.set_timings(body).as_dict())
+            return _reply(200, holder.set_timings(body).as_dict())
         except InvalidTiming as error:
             raise BadRequest(error.field, str(error)) from None
 

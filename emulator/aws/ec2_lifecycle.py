@@ -18,57 +18,29 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.models.instances import Instance, InstanceBackend
 
+from emulator.aws.timings import VirtualTimings
 from emulator.clock import Clock
 
 PENDING = ("pending", 0)
 RUNNING = ("running", 16)
 STOPPING = ("stopping", 64)
 STOPPED = ("stopped", 80)
-MAX_TIMING_SECONDS = 86_400.0
-
-
-class InvalidTiming(ValueError):
-    """A wrong timing change; `field` names it."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
-class Ec2Timings:
+class Ec2Timings(VirtualTimings):
     """Virtual seconds each transition takes; the defaults are what a small instance typically shows."""
 
     pending_seconds: float = 20.0
     stopping_seconds: float = 30.0
     reboot_status_dip_seconds: float = 60.0
     start_initializing_seconds: float = 90.0
-
-    def updated(self, changes: Any) -> Ec2Timings:
-        """A copy with `changes` applied; raises InvalidTiming naming the field that is wrong."""
-        if not isinstance(changes, dict) or not changes:
-            expected = f"expected a JSON object with some of {self.field_names()}"
-            raise InvalidTiming("body", f"{expected}, got {changes!r:.80}")
-        for name, value in changes.items():
-            if name not in self.field_names():
-                raise InvalidTiming(name, f"unknown timing {name!r}; expected one of {self.field_names()}")
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_TIMING_SECONDS:
-                expected = f"a number of seconds from 0 to {MAX_TIMING_SECONDS:.0f}"
-                raise InvalidTiming(name, f"{name} must be {expected}, got {value!r}")
-        return replace(self, **{name: float(value) for name, value in changes.items()})
-
-    @classmethod
-    def field_names(cls) -> list[str]:
-        return [field.name for field in fields(cls)]
-
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
 
 
 @dataclass

@@ -1,15 +1,17 @@
 """The AWS twin on one port: moto's server app for every service it has, behind a front that adds what it lacks.
 
 Order of a request through the front: the /_twin/ control API; Lambda Function URLs (function_urls.py runs the
-deployed zips); an injected fault, if one matches; the SSM Automation APIs (answered by emulator.automation's
-engine); Automation document validation before CreateDocument/UpdateDocument; checks that the request is an API call
-at all (Action, X-Amz-Target, JSON syntax); then moto, with EC2 realism patched into its models.
+deployed zips); an injected fault, if one matches; Lambda calls naming a role IAM has not propagated yet (refused,
+as AWS does); the SSM Automation APIs (answered by emulator.automation's engine); Automation document validation
+before CreateDocument/UpdateDocument; checks that the request is an API call at all (Action, X-Amz-Target, JSON
+syntax); then moto, with EC2 realism patched into its models.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,11 +23,14 @@ from emulator.aws.automation_front import AutomationFront, parse_json_object
 from emulator.aws.clients import TwinClientFactory
 from emulator.aws.control import ControlApi
 from emulator.aws.documents import MotoDocumentSource
+from emulator.aws.dynamodb_lifecycle import TableLifecycle
 from emulator.aws.ec2_lifecycle import Ec2Lifecycle
 from emulator.aws.faults import FaultRegistry
 from emulator.aws.function_urls import FunctionUrlHost
+from emulator.aws.iam_propagation import IamPropagation, changed_role_name
 from emulator.aws.wire import (
     JSON_STYLE,
+    AwsRequest,
     StartResponse,
     error_response,
     json_error,
@@ -52,13 +57,17 @@ class AwsTwin:
         self.settings = settings
         self.faults = FaultRegistry()
         self.ec2 = Ec2Lifecycle(clock)
+        self.iam = IamPropagation(clock)
+        self.tables = TableLifecycle(clock)
         self.documents = MotoDocumentSource(settings.account_id, settings.region)
         self.clients = TwinClientFactory(settings.aws_url, settings.region)
         self._engine_factory = engine_factory
         self._engine: Any = None
         self._engine_lock = threading.Lock()
         self._moto = DomainDispatcherApplication(create_backend_app)
-        self._control = ControlApi(clock, self.faults, self.ec2, settings.account_id, settings.region)
+        self._control = ControlApi(
+            clock, self.faults, self.ec2, self.iam, self.tables, settings.account_id, settings.region
+        )
         self._automation = AutomationFront(self.engine, validate_document, self.documents)
         self._function_urls = FunctionUrlHost(settings, clock)
         # DynamoDB applies each conditional write atomically; moto does not lock, so the twin applies them in turn.
@@ -99,6 +108,9 @@ class AwsTwin:
         fault = self.faults.take(request.service, request.operation)
         if fault is not None:
             return respond(start_response, error_response(request, fault.error_code, fault.message, fault.http_status))
+        unassumable = self.iam.refusal(request)
+        if unassumable is not None:
+            return respond(start_response, error_response(request, "InvalidParameterValueException", unassumable))
         if self._automation.handles(request):
             return respond(start_response, self._automation.answer(request))
         rejected = self._automation.vet_document_write(request)
@@ -115,14 +127,51 @@ class AwsTwin:
                 return respond(start_response, json_error(error.code, error.message, error.status))
         try:
             if request.service == "dynamodb":
-                with self._dynamodb_lock:
-                    return list(self._moto(environ, start_response))
+                return respond(start_response, self._dynamodb(request, environ))
+            role_name = changed_role_name(request)
+            if role_name is not None:
+                return self._moto_noting_role_change(role_name, environ, start_response)
             return self._moto(environ, start_response)
         except Exception as error:
             # moto raises on what it has not implemented; answer like AWS would rather than drop the connection.
             log.exception("moto failed on %s %s (%s)", request.service, request.operation, request.path)
             reply = error_response(request, "InternalFailure", f"The twin could not handle this request: {error}", 500)
             return respond(start_response, reply)
+
+    def _dynamodb(self, request: AwsRequest, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        """A DynamoDB call, one at a time (moto does not lock), with tables CREATING for a while as on AWS."""
+        refused = self.tables.refusal(request)
+        if refused is not None:
+            return error_response(request, *refused)
+        answer: dict[str, Any] = {}
+        written: list[bytes] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], *_exc_info: Any) -> Callable[[bytes], None]:
+            answer["status"], answer["headers"] = int(status.split(" ", 1)[0]), headers
+            return written.append
+
+        with self._dynamodb_lock:
+            written.extend(self._moto(environ, capture))
+        body = self.tables.answered(request, answer["status"], b"".join(written))
+        # DynamoDB signs each body with its CRC32, which botocore checks (and retries on); keep it true to the body.
+        headers = [
+            (name, str(zlib.crc32(body)) if name.lower() == "x-amz-crc32" else value)
+            for name, value in answer["headers"]
+            if name.lower() != "content-length"
+        ]
+        return answer["status"], headers, body
+
+    def _moto_noting_role_change(
+        self, role_name: str, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """Pass a CreateRole/UpdateAssumeRolePolicy to moto; if it succeeds, the role starts propagating."""
+
+        def noting_start_response(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            if status.startswith("2"):
+                self.iam.role_changed(role_name)
+            return start_response(status, headers, *args)
+
+        return list(self._moto(environ, noting_start_response))
 
 
 def create_aws_twin(clock: ScaledClock, settings: TwinSettings) -> AwsTwin:

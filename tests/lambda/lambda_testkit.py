@@ -15,6 +15,7 @@ from botocore.config import Config
 from remediation_webhook import app
 from remediation_webhook.aws_clients import AwsClients, build_clients
 
+from tests.aws_readiness import create_function_once_role_propagates, create_table_and_wait_until_active
 from tests.twin_process import REGION, TEST_CREDENTIALS
 
 EVENTS = Path(__file__).resolve().parent / "events"
@@ -182,7 +183,8 @@ def create_deployment(aws: AwsEndpoint, instance_count: int = 1, tag: tuple[str,
     )
     instance_ids = sorted(instance["InstanceId"] for instance in reservation["Instances"])
     table = f"remediation-state-{suffix}"
-    dynamodb.create_table(
+    create_table_and_wait_until_active(
+        dynamodb,
         TableName=table,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -279,7 +281,8 @@ def deploy_function_url(aws: AwsEndpoint, zip_path: Path) -> tuple[Deployment, s
     )["Role"]["Arn"]
     name = f"remediation-webhook-{uuid.uuid4().hex[:8]}"
     lam = aws.client("lambda")
-    created = lam.create_function(
+    created = create_function_once_role_propagates(
+        lam,
         FunctionName=name,
         Runtime="python3.12",
         Role=role_arn,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.error
 import urllib.request
@@ -32,21 +33,29 @@ def control(twin: RunningTwin, method: str, path: str, payload: Any = None) -> t
         return error.code, json.loads(error.read())
 
 
+@contextlib.contextmanager
+def overridden_timings(twin: RunningTwin, service: str, timings: dict[str, float]) -> Iterator[dict[str, float]]:
+    """Set some of /_twin/<service>/timings for the duration of a block, then restore what the twin had."""
+    _status, before = control(twin, "GET", f"/_twin/{service}/timings")
+    status, after = control(twin, "POST", f"/_twin/{service}/timings", timings)
+    assert status == 200, after
+    try:
+        yield timings
+    finally:
+        control(twin, "POST", f"/_twin/{service}/timings", before)
+
+
 @pytest.fixture
 def slow_ec2(aws: RunningTwin) -> Iterator[dict[str, float]]:
     """EC2 transitions long enough (minutes of virtual time) that a test moves them on only by advancing the clock."""
-    _status, defaults = control(aws, "GET", "/_twin/ec2/timings")
     long_timings = {
         "pending_seconds": 600.0,
         "stopping_seconds": 600.0,
         "reboot_status_dip_seconds": 600.0,
         "start_initializing_seconds": 600.0,
     }
-    control(aws, "POST", "/_twin/ec2/timings", long_timings)
-    try:
+    with overridden_timings(aws, "ec2", long_timings):
         yield long_timings
-    finally:
-        control(aws, "POST", "/_twin/ec2/timings", defaults)
 
 
 @pytest.fixture

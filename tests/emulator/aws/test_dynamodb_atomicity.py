@@ -8,11 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 from botocore.config import Config
 
+from tests.aws_readiness import create_table_and_wait_until_active
+
 
 def test_racing_conditional_puts_on_one_key_let_exactly_one_through(twin):
     table = f"race-{uuid.uuid4().hex[:8]}"
     dynamodb = twin.client("dynamodb")
-    dynamodb.create_table(
+    create_table_and_wait_until_active(
+        dynamodb,
         TableName=table,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],

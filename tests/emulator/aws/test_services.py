@@ -9,6 +9,8 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.aws_readiness import create_function_once_role_propagates, create_table_and_wait_until_active
+
 pytestmark = pytest.mark.twin
 
 LAMBDA_TRUST = {
@@ -69,7 +71,8 @@ def test_lambda_function_is_created_from_a_zip(aws):
     role_arn = iam.create_role(RoleName="twin-lambda-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     awslambda = aws.client("lambda")
 
-    created = awslambda.create_function(
+    created = create_function_once_role_propagates(
+        awslambda,
         FunctionName="twin-services-function",
         Runtime="python3.11",
         Role=role_arn,
@@ -84,7 +87,8 @@ def test_lambda_function_is_created_from_a_zip(aws):
 
 def test_dynamodb_stores_and_reads_an_item(aws):
     dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(
+    create_table_and_wait_until_active(
+        dynamodb,
         TableName="twin-services-table",
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
