@@ -194,8 +194,10 @@ class TableManager:
             if (table is None) if want_gone else (table is not None and table.get("TableStatus") == "ACTIVE"):
                 return table
             if time.monotonic() >= deadline:
-                status = "present" if table else "absent"
-                raise TableError(f"table {self.name} is still {status} after {self.module.params['wait_timeout']} s")
+                status = table.get("TableStatus", "present") if table else "absent"
+                wanted = "gone" if want_gone else "ACTIVE"
+                timeout = self.module.params["wait_timeout"]
+                raise TableError(f"table {self.name} is still {status}, not {wanted}, after {timeout} s")
             time.sleep(POLL_SECONDS)
 
     def set_ttl(self, attribute: str, enabled: bool) -> None:

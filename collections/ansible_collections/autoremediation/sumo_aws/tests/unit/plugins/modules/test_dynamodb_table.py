@@ -64,3 +64,18 @@ def test_deleting_in_check_mode_keeps_the_table_and_deleting_removes_it(aws: Any
     assert aws("dynamodb").list_tables()["TableNames"] == [TABLE]
     assert ensure_absent(manager(aws, state="absent"))["changed"] is True
     assert aws("dynamodb").list_tables()["TableNames"] == []
+
+
+def test_a_table_that_never_turns_active_fails_naming_its_status(aws: Any) -> None:
+    table_manager = manager(aws, wait_timeout=0)
+    real_describe = table_manager.describe
+
+    def still_creating() -> dict[str, Any] | None:
+        # The injected fault: AWS keeps answering CREATING past the wait timeout.
+        table = real_describe()
+        return {**table, "TableStatus": "CREATING"} if table else None
+
+    table_manager.describe = still_creating  # type: ignore[method-assign]
+
+    with pytest.raises(TableError, match=f"table {TABLE} is still CREATING, not ACTIVE, after 0 s"):
+        ensure_present(table_manager)
