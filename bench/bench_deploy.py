@@ -2,6 +2,11 @@
 
 Run as `python -m bench.bench_deploy`. Prints one `name: value` line per figure; the target is a no-op re-run
 taking at most 60% of the fresh deploy.
+
+The target is measured against the twin as `make twin-up` runs it: its clock at real time, so what AWS makes a
+fresh deploy wait for (a new role is not assumable by Lambda for 10 s, emulator/aws/iam_propagation.py) takes real
+seconds, as it does on AWS. The same pair is then measured on a twin at the test suite's 100x clock, where those
+waits shrink to nothing and both runs are just the cost of each Ansible module; that ratio is reported, not judged.
 """
 
 from __future__ import annotations
@@ -10,12 +15,27 @@ import secrets
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.deploy.resources import PlaybookRun, playbook_environment, run_playbook
 from tests.twin_process import start_twin, stop_twin
 
 PROJECT = "bench-deploy"
+TARGET_RATIO = 0.6
+RETRY_MARKER = "FAILED - RETRYING"
+
+
+@dataclass(frozen=True)
+class DeployTimes:
+    fresh_seconds: float
+    noop_seconds: float
+    fresh: PlaybookRun
+    noop: PlaybookRun
+
+    @property
+    def ratio(self) -> float:
+        return self.noop_seconds / self.fresh_seconds
 
 
 def timed_run(environment: dict[str, str], zip_path: Path) -> tuple[float, PlaybookRun]:
@@ -28,9 +48,10 @@ def timed_run(environment: dict[str, str], zip_path: Path) -> tuple[float, Playb
     return elapsed, run
 
 
-def main() -> int:
+def deploy_twice(clock_speed: float) -> DeployTimes:
+    """A fresh deploy and its re-run on a new private twin whose clock runs at `clock_speed`."""
     with tempfile.TemporaryDirectory(prefix="bench-deploy-") as state:
-        twin = start_twin(Path(state))
+        twin = start_twin(Path(state), clock_speed=clock_speed)
         try:
             environment = playbook_environment(twin.aws_url, twin.sumo_url, secrets.token_urlsafe(36))
             # A private build directory: the fresh run builds the zip as on a clean checkout.
@@ -39,13 +60,27 @@ def main() -> int:
             noop_seconds, noop = timed_run(environment, zip_path)
         finally:
             stop_twin(twin)
-    print(f"deploy_fresh_seconds: {fresh_seconds:.1f}")
-    print(f"deploy_noop_seconds: {noop_seconds:.1f}")
-    print(f"deploy_noop_to_fresh_ratio: {noop_seconds / fresh_seconds:.2f}")
-    print(f"deploy_fresh_changed_tasks: {fresh.changed}")
-    print(f"deploy_noop_changed_tasks: {noop.changed}")
-    if noop.changed:
-        print(f"deploy_noop_changed_task_names: {', '.join(noop.changed_tasks)}", file=sys.stderr)
+    return DeployTimes(fresh_seconds, noop_seconds, fresh, noop)
+
+
+def report(prefix: str, times: DeployTimes) -> None:
+    print(f"{prefix}fresh_seconds: {times.fresh_seconds:.1f}")
+    print(f"{prefix}noop_seconds: {times.noop_seconds:.1f}")
+    print(f"{prefix}noop_to_fresh_ratio: {times.ratio:.2f}")
+    print(f"{prefix}fresh_changed_tasks: {times.fresh.changed}")
+    print(f"{prefix}fresh_iam_propagation_retries: {times.fresh.output.count(RETRY_MARKER)}")
+    print(f"{prefix}noop_changed_tasks: {times.noop.changed}")
+
+
+def main() -> int:
+    real_time = deploy_twice(clock_speed=1.0)
+    report("deploy_", real_time)
+    print(f"deploy_noop_to_fresh_target: {TARGET_RATIO:.2f}")
+    fast_clock = deploy_twice(clock_speed=100.0)
+    report("deploy_at_100x_clock_", fast_clock)
+    changed = [*real_time.noop.changed_tasks, *fast_clock.noop.changed_tasks]
+    if changed:
+        print(f"deploy_noop_changed_task_names: {', '.join(changed)}", file=sys.stderr)
         return 1
     return 0
 
