@@ -1,5 +1,5 @@
-"""The twin's own control API under /_twin/: health, the shared clock, injected faults, EC2 timings/health, IAM
-propagation and DynamoDB table creation timing."""
+"""The twin's own control API under /_twin/: health, the shared clock, injected faults, EC2 timings and health,
+and the timings of IAM propagation, DynamoDB table creation and Lambda function states."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import functools
 import json
 import re
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from moto.backends import get_backend
 from moto.ec2.exceptions import InvalidInstanceIdError
@@ -16,21 +16,13 @@ from emulator.aws.dynamodb_lifecycle import TableLifecycle
 from emulator.aws.ec2_lifecycle import Ec2Lifecycle
 from emulator.aws.faults import FaultRegistry, FaultSpecError, parse_fault
 from emulator.aws.iam_propagation import IamPropagation
-from emulator.aws.timings import InvalidTiming, VirtualTimings
+from emulator.aws.lambda_states import FunctionStates
+from emulator.aws.timings import InvalidTiming, TimedModel
 from emulator.clock import ScaledClock
 
 Reply = tuple[int, list[tuple[str, str]], bytes]
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 _MAX_BODY = 64 * 1024
-
-
-class TimingsHolder(Protocol):
-    """What keeps a service's timings: EC2 transitions, IAM propagation, DynamoDB table creation."""
-
-    @property
-    def timings(self) -> VirtualTimings: ...
-
-    def set_timings(self, changes: Any) -> VirtualTimings: ...
 
 
 class BadRequest(ValueError):
@@ -57,6 +49,7 @@ class ControlApi:
         ec2: Ec2Lifecycle,
         iam: IamPropagation,
         tables: TableLifecycle,
+        functions: FunctionStates,
         account_id: str,
         region: str,
     ) -> None:
@@ -74,7 +67,7 @@ class ControlApi:
             ("DELETE", "/_twin/faults"): lambda _body: _reply(200, {"cleared": self._faults.clear()}),
             ("POST", "/_twin/ec2/instance-health"): self._set_instance_health,
         }
-        timed: dict[str, TimingsHolder] = {"ec2": ec2, "iam": iam, "dynamodb": tables}
+        timed: dict[str, TimedModel[Any]] = {"ec2": ec2, "iam": iam, "dynamodb": tables, "lambda": functions}
         for service, holder in timed.items():
             self._routes[("GET", f"/_twin/{service}/timings")] = functools.partial(self._timings, holder)
             self._routes[("POST", f"/_twin/{service}/timings")] = functools.partial(self._set_timings, holder)
@@ -132,11 +125,11 @@ class ControlApi:
         return _reply(200, {"fault_id": fault.fault_id})
 
     @staticmethod
-    def _timings(holder: TimingsHolder, _body: Any) -> Reply:
+    def _timings(holder: TimedModel[Any], _body: Any) -> Reply:
         return _reply(200, holder.timings.as_dict())
 
     @staticmethod
-    def _set_timings(holder: TimingsHolder, body: Any) -> Reply:
+    def _set_timings(holder: TimedModel[Any], body: Any) -> Reply:
         try:
             return _reply(200, holder.set_timings(body).as_dict())
         except InvalidTiming as error:

@@ -12,11 +12,10 @@ Only tables created through this twin while it runs are tracked.
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from emulator.aws.timings import VirtualTimings
+from emulator.aws.timings import TimedModel, VirtualTimings
 from emulator.aws.wire import AwsRequest
 from emulator.clock import Clock
 
@@ -70,19 +69,12 @@ def _tables_named(operation: str, body: dict[str, Any]) -> set[str]:
     return names
 
 
-class TableLifecycle:
+class TableLifecycle(TimedModel[DynamoDbTimings]):
     """Which tracked tables are still CREATING on the twin's clock, and what AWS answers while they are."""
 
     def __init__(self, clock: Clock, timings: DynamoDbTimings | None = None) -> None:
-        self._clock = clock
+        super().__init__(clock, timings or DynamoDbTimings())
         self._created_at: dict[str, float] = {}
-        self._lock = threading.Lock()
-        self.timings = timings or DynamoDbTimings()
-
-    def set_timings(self, changes: Any) -> DynamoDbTimings:
-        with self._lock:
-            self.timings = self.timings.updated(changes)
-            return self.timings
 
     def _creating(self, table_name: str) -> bool:
         with self._lock:

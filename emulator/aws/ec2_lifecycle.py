@@ -24,7 +24,7 @@ from typing import Any
 from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.models.instances import Instance, InstanceBackend
 
-from emulator.aws.timings import VirtualTimings
+from emulator.aws.timings import TimedModel, VirtualTimings
 from emulator.clock import Clock
 
 PENDING = ("pending", 0)
@@ -59,19 +59,12 @@ class IncorrectStateError(EC2ClientError):
         super().__init__(code, f"The instance '{instance_id}' is not in a state from which it can be {action}.")
 
 
-class Ec2Lifecycle:
+class Ec2Lifecycle(TimedModel[Ec2Timings]):
     """Per-instance timelines on the shared clock; moto's EC2 models consult it once `install` has run."""
 
     def __init__(self, clock: Clock, timings: Ec2Timings | None = None) -> None:
-        self._clock = clock
-        self._lock = threading.RLock()
+        super().__init__(clock, timings or Ec2Timings(), threading.RLock())
         self._timelines: dict[str, _InstanceTimeline] = {}
-        self.timings = timings or Ec2Timings()
-
-    def set_timings(self, changes: Any) -> Ec2Timings:
-        with self._lock:
-            self.timings = self.timings.updated(changes)
-            return self.timings
 
     def set_health(self, instance: Instance, impaired: bool) -> None:
         with self._lock:

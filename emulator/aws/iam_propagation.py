@@ -14,12 +14,11 @@ inspect (over 8 MiB, see wire.py) is not checked.
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import parse_qs
 
-from emulator.aws.timings import VirtualTimings
+from emulator.aws.timings import TimedModel, VirtualTimings
 from emulator.aws.wire import AwsRequest
 from emulator.clock import Clock
 
@@ -54,19 +53,12 @@ def _role_name_in(request: AwsRequest) -> str | None:
     return role_arn.rsplit("/", 1)[-1] if isinstance(role_arn, str) and ":role/" in role_arn else None
 
 
-class IamPropagation:
+class IamPropagation(TimedModel[IamTimings]):
     """When each tracked role was last changed, on the twin's clock, and whether Lambda may use it yet."""
 
     def __init__(self, clock: Clock, timings: IamTimings | None = None) -> None:
-        self._clock = clock
+        super().__init__(clock, timings or IamTimings())
         self._changed_at: dict[str, float] = {}
-        self._lock = threading.Lock()
-        self.timings = timings or IamTimings()
-
-    def set_timings(self, changes: Any) -> IamTimings:
-        with self._lock:
-            self.timings = self.timings.updated(changes)
-            return self.timings
 
     def role_changed(self, role_name: str) -> None:
         with self._lock:

@@ -4,7 +4,8 @@ Order of a request through the front: the /_twin/ control API; Lambda Function U
 deployed zips); an injected fault, if one matches; Lambda calls naming a role IAM has not propagated yet (refused,
 as AWS does); the SSM Automation APIs (answered by emulator.automation's engine); Automation document validation
 before CreateDocument/UpdateDocument; checks that the request is an API call at all (Action, X-Amz-Target, JSON
-syntax); then moto, with EC2 realism patched into its models.
+syntax); then moto: DynamoDB through tables that are CREATING for a while, Lambda through function states (Pending,
+update InProgress) and EC2 with realism patched into its models.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from emulator.aws.ec2_lifecycle import Ec2Lifecycle
 from emulator.aws.faults import FaultRegistry
 from emulator.aws.function_urls import FunctionUrlHost
 from emulator.aws.iam_propagation import IamPropagation, changed_role_name
+from emulator.aws.lambda_states import FunctionStates
 from emulator.aws.wire import (
     JSON_STYLE,
     AwsRequest,
@@ -43,6 +45,7 @@ from emulator.service import TwinSettings
 
 log = logging.getLogger(__name__)
 
+Reply = tuple[int, list[tuple[str, str]], bytes]
 # (clock, client_factory, document_source, account_id, region, script_environment) -> engine
 EngineFactory = Callable[..., Any]
 
@@ -59,6 +62,7 @@ class AwsTwin:
         self.ec2 = Ec2Lifecycle(clock)
         self.iam = IamPropagation(clock)
         self.tables = TableLifecycle(clock)
+        self.functions = FunctionStates(clock, settings.account_id, settings.region)
         self.documents = MotoDocumentSource(settings.account_id, settings.region)
         self.clients = TwinClientFactory(settings.aws_url, settings.region)
         self._engine_factory = engine_factory
@@ -66,7 +70,7 @@ class AwsTwin:
         self._engine_lock = threading.Lock()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._control = ControlApi(
-            clock, self.faults, self.ec2, self.iam, self.tables, settings.account_id, settings.region
+            clock, self.faults, self.ec2, self.iam, self.tables, self.functions, settings.account_id, settings.region
         )
         self._automation = AutomationFront(self.engine, validate_document, self.documents)
         self._function_urls = FunctionUrlHost(settings, clock)
@@ -128,6 +132,8 @@ class AwsTwin:
         try:
             if request.service == "dynamodb":
                 return respond(start_response, self._dynamodb(request, environ))
+            if self.functions.handles(request):
+                return respond(start_response, self._lambda(request, environ))
             role_name = changed_role_name(request)
             if role_name is not None:
                 return self._moto_noting_role_change(role_name, environ, start_response)
@@ -138,11 +144,8 @@ class AwsTwin:
             reply = error_response(request, "InternalFailure", f"The twin could not handle this request: {error}", 500)
             return respond(start_response, reply)
 
-    def _dynamodb(self, request: AwsRequest, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
-        """A DynamoDB call, one at a time (moto does not lock), with tables CREATING for a while as on AWS."""
-        refused = self.tables.refusal(request)
-        if refused is not None:
-            return error_response(request, *refused)
+    def _moto_reply(self, environ: dict[str, Any]) -> Reply:
+        """moto's whole answer to a request, so the front can adjust it before it goes out."""
         answer: dict[str, Any] = {}
         written: list[bytes] = []
 
@@ -150,16 +153,29 @@ class AwsTwin:
             answer["status"], answer["headers"] = int(status.split(" ", 1)[0]), headers
             return written.append
 
+        written.extend(self._moto(environ, capture))
+        headers = [(name, value) for name, value in answer["headers"] if name.lower() != "content-length"]
+        return answer["status"], headers, b"".join(written)
+
+    def _dynamodb(self, request: AwsRequest, environ: dict[str, Any]) -> Reply:
+        """A DynamoDB call, one at a time (moto does not lock), with tables CREATING for a while as on AWS."""
+        refused = self.tables.refusal(request)
+        if refused is not None:
+            return error_response(request, *refused)
         with self._dynamodb_lock:
-            written.extend(self._moto(environ, capture))
-        body = self.tables.answered(request, answer["status"], b"".join(written))
+            status, headers, body = self._moto_reply(environ)
+        body = self.tables.answered(request, status, body)
         # DynamoDB signs each body with its CRC32, which botocore checks (and retries on); keep it true to the body.
-        headers = [
-            (name, str(zlib.crc32(body)) if name.lower() == "x-amz-crc32" else value)
-            for name, value in answer["headers"]
-            if name.lower() != "content-length"
-        ]
-        return answer["status"], headers, body
+        crc = str(zlib.crc32(body))
+        return status, [(name, crc if name.lower() == "x-amz-crc32" else value) for name, value in headers], body
+
+    def _lambda(self, request: AwsRequest, environ: dict[str, Any]) -> Reply:
+        """A Lambda call that a function's state decides: refused while Pending or updating, described as it is."""
+        refused = self.functions.refusal(request)
+        if refused is not None:
+            return error_response(request, *refused)
+        status, headers, body = self._moto_reply(environ)
+        return status, headers, self.functions.answered(request, status, body)
 
     def _moto_noting_role_change(
         self, role_name: str, environ: dict[str, Any], start_response: StartResponse

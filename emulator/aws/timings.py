@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+from emulator.clock import Clock
 
 
 class InvalidTiming(ValueError):
@@ -40,3 +43,20 @@ class VirtualTimings:
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
+
+
+TimingsT = TypeVar("TimingsT", bound=VirtualTimings)
+
+
+class TimedModel(Generic[TimingsT]):
+    """Base of what follows a service's timings on the twin's clock: the clock, a lock and the current timings."""
+
+    def __init__(self, clock: Clock, timings: TimingsT, lock: threading.Lock | threading.RLock | None = None) -> None:
+        self._clock = clock
+        self._lock = lock or threading.Lock()
+        self.timings = timings
+
+    def set_timings(self, changes: Any) -> TimingsT:
+        with self._lock:
+            self.timings = self.timings.updated(changes)
+            return self.timings

@@ -15,7 +15,7 @@ from botocore.config import Config
 from remediation_webhook import app
 from remediation_webhook.aws_clients import AwsClients, build_clients
 
-from tests.aws_readiness import create_function_once_role_propagates, create_table_and_wait_until_active
+from tests.aws_readiness import create_function_and_wait_until_active, create_table_and_wait_until_active
 from tests.twin_process import REGION, TEST_CREDENTIALS
 
 EVENTS = Path(__file__).resolve().parent / "events"
@@ -281,7 +281,7 @@ def deploy_function_url(aws: AwsEndpoint, zip_path: Path) -> tuple[Deployment, s
     )["Role"]["Arn"]
     name = f"remediation-webhook-{uuid.uuid4().hex[:8]}"
     lam = aws.client("lambda")
-    created = create_function_once_role_propagates(
+    created = create_function_and_wait_until_active(
         lam,
         FunctionName=name,
         Runtime="python3.12",

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.aws_readiness import create_function_once_role_propagates, create_table_and_wait_until_active
+from tests.aws_readiness import create_function_and_wait_until_active, create_table_and_wait_until_active
 
 pytestmark = pytest.mark.twin
 
@@ -71,7 +71,7 @@ def test_lambda_function_is_created_from_a_zip(aws):
     role_arn = iam.create_role(RoleName="twin-lambda-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     awslambda = aws.client("lambda")
 
-    created = create_function_once_role_propagates(
+    created = create_function_and_wait_until_active(
         awslambda,
         FunctionName="twin-services-function",
         Runtime="python3.11",
