@@ -15,6 +15,7 @@ description:
     anyone call the URL - C(lambda:InvokeFunctionUrl) with condition C(lambda:FunctionUrlAuthType=NONE), and, as
     required for URLs created since October 2025, C(lambda:InvokeFunction) limited to calls made through the URL.
   - With I(auth_type=AWS_IAM) those public statements are removed; callers then need IAM permissions of their own.
+  - A function created moments ago is C(Pending); the module waits for it to be C(Active) (see I(wait_timeout)).
   - I(auth_type=NONE) means Lambda authenticates nobody; the function must check the caller itself (for example a
     shared secret compared in constant time).
 author:
@@ -81,6 +82,12 @@ options:
       - Set to C(false) to manage the resource policy elsewhere.
     type: bool
     default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for a function that is still C(Pending) (just created) to become C(Active) before the URL
+        and its statements are changed; Lambda refuses both until then. A C(Failed) function fails at once.
+    type: int
+    default: 300
 attributes:
   check_mode:
     support: full
@@ -141,12 +148,9 @@ public_statement_ids:
   sample: [FunctionURLAllowPublicAccess, FunctionURLAllowInvokeAction]
 """
 
-import contextlib
 import json
+import time
 from typing import Any
-
-with contextlib.suppress(ImportError):
-    pass
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict, snake_dict_to_camel_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
@@ -170,7 +174,9 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "invoke_mode": {"type": "str", "choices": ["BUFFERED", "RESPONSE_STREAM"], "default": "BUFFERED"},
     "cors": {"type": "dict", "options": CORS_SUBOPTIONS},
     "public_permissions": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "int", "default": 300},
 }
+POLL_SECONDS = 1.0
 # The statement ids the Lambda console uses for the same two permissions.
 URL_STATEMENT_ID = "FunctionURLAllowPublicAccess"
 INVOKE_STATEMENT_ID = "FunctionURLAllowInvokeAction"
@@ -188,6 +194,10 @@ def desired_cors(cors: dict[str, Any] | None) -> dict[str, Any]:
     return snake_dict_to_camel_dict(given, capitalize_first=True)
 
 
+class FunctionNotReady(Exception):
+    """A function that cannot take a URL: Failed, deleted, or still Pending after wait_timeout."""
+
+
 class FunctionUrlManager:
     """Reads and changes one function's URL config and public statements; skips every change in check mode."""
 
@@ -203,12 +213,28 @@ class FunctionUrlManager:
             target["Qualifier"] = self.qualifier
         return target
 
-    def function_exists(self) -> bool:
+    def function_state(self) -> str | None:
+        """The function's State (Pending, Active, Inactive, Failed), or None when there is no such function."""
         try:
-            self.client.get_function(aws_retry=True, **self._target())
+            configuration = self.client.get_function(aws_retry=True, **self._target())["Configuration"]
         except is_boto3_error_code("ResourceNotFoundException"):
-            return False
-        return True
+            return None
+        if configuration.get("State") == "Failed":
+            reason = configuration.get("StateReason") or configuration.get("StateReasonCode") or "no reason given"
+            raise FunctionNotReady(f"function {self.function_name} is in state Failed: {reason}")
+        return configuration.get("State", "Active")
+
+    def wait_until_not_pending(self, state: str) -> None:
+        """Return once the function has left Pending; Lambda refuses URL and permission changes until then."""
+        deadline = time.monotonic() + self.module.params["wait_timeout"]
+        while state == "Pending":
+            if time.monotonic() >= deadline:
+                timeout = self.module.params["wait_timeout"]
+                raise FunctionNotReady(f"function {self.function_name} is still Pending, not Active, after {timeout} s")
+            time.sleep(POLL_SECONDS)
+            state = self.function_state() or "gone"
+        if state == "gone":
+            raise FunctionNotReady(f"function {self.function_name} was deleted while the module waited for it")
 
     def url_config(self) -> dict[str, Any] | None:
         try:
@@ -299,7 +325,8 @@ def ensure_present(manager: FunctionUrlManager) -> dict[str, Any]:
     wanted_statements = list(PUBLIC_STATEMENTS) if manage_statements and auth_type == "NONE" else []
     predicted = {"AuthType": auth_type, "InvokeMode": invoke_mode, "Cors": cors}
 
-    if not manager.function_exists():
+    state = manager.function_state()
+    if state is None:
         if not check_mode:
             raise_missing_function(manager)
         # In check mode the function may be created by an earlier task that did not run: predict creation.
@@ -313,6 +340,8 @@ def ensure_present(manager: FunctionUrlManager) -> dict[str, Any]:
             "diff": {"before": {}, "after": config_view(predicted, wanted_statements)},
         }
 
+    if not check_mode:
+        manager.wait_until_not_pending(state)
     current = manager.url_config()
     current_statements = manager.public_statement_ids() if manage_statements else []
     before = config_view(current, current_statements)
@@ -343,7 +372,7 @@ def ensure_present(manager: FunctionUrlManager) -> dict[str, Any]:
 
 
 def ensure_absent(manager: FunctionUrlManager) -> dict[str, Any]:
-    if not manager.function_exists():
+    if manager.function_state() is None:
         return {"changed": False, "function_url": None, "public_statement_ids": [], "diff": {"before": {}, "after": {}}}
     current = manager.url_config()
     current_statements = manager.public_statement_ids() if manager.module.params["public_permissions"] else []
@@ -376,6 +405,7 @@ def main() -> None:
         lambda: ensure_present(manager),
         lambda: ensure_absent(manager),
         f"the Function URL of {module.params['function_name']}",
+        (FunctionNotReady,),
     )
 
 

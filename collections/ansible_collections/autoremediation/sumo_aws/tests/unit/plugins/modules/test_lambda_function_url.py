@@ -71,6 +71,7 @@ def test_module_contract() -> None:
         "auth_type": "AWS_IAM",
         "invoke_mode": "BUFFERED",
         "public_permissions": True,
+        "wait_timeout": 300,
     }
     assert set(documentation["options"]) == set(ARGUMENT_SPEC)
 
@@ -153,3 +154,67 @@ def test_absent_deletes_the_url_and_its_statements(aws: Any) -> None:
     assert first["changed"] is True
     assert statement_ids(aws) == []
     assert second["changed"] is False
+
+
+def reporting_states(url_manager: FunctionUrlManager, *states: str) -> list[str]:
+    """The injected fault: the function reports `states` in turn (then moto's own), as a just-created one does."""
+    real_state = url_manager.function_state
+    queued = list(states)
+    reported: list[str] = []
+
+    def next_state() -> str | None:
+        state = queued.pop(0) if queued else real_state()
+        reported.append(str(state))
+        return state
+
+    url_manager.function_state = next_state  # type: ignore[method-assign]
+    return reported
+
+
+def test_a_pending_function_is_waited_for_before_its_url_is_made(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    deploy_function(aws)
+    monkeypatch.setattr(lambda_function_url, "POLL_SECONDS", 0.0)
+    url_manager = manager(aws, auth_type="NONE")
+    reported = reporting_states(url_manager, "Pending", "Pending")
+
+    result = ensure_present(url_manager)
+
+    assert reported == ["Pending", "Pending", "Active"]
+    assert result["changed"] is True
+    assert result["function_url"]
+
+
+def test_a_function_still_pending_after_the_timeout_fails_naming_its_state(aws: Any) -> None:
+    deploy_function(aws)
+    url_manager = manager(aws, auth_type="NONE", wait_timeout=0)
+    reporting_states(url_manager, "Pending")
+
+    with pytest.raises(lambda_function_url.FunctionNotReady, match="still Pending, not Active, after 0 s"):
+        ensure_present(url_manager)
+    with pytest.raises(aws("lambda").exceptions.ResourceNotFoundException):
+        aws("lambda").get_function_url_config(FunctionName=FUNCTION)
+
+
+def test_a_failed_function_is_reported_with_its_reason(aws: Any) -> None:
+    deploy_function(aws)
+    url_manager = manager(aws, auth_type="NONE")
+    real_get_function = url_manager.client.get_function
+
+    def failed_function(**request: Any) -> dict[str, Any]:
+        # The injected fault: Lambda could not prepare the function.
+        answer = real_get_function(**request)
+        answer["Configuration"].update(State="Failed", StateReason="The role cannot be assumed.")
+        return answer
+
+    url_manager.client.get_function = failed_function
+
+    with pytest.raises(lambda_function_url.FunctionNotReady, match=r"state Failed: The role cannot be assumed\."):
+        ensure_present(url_manager)
+
+
+def test_check_mode_does_not_wait_for_a_pending_function(aws: Any) -> None:
+    deploy_function(aws)
+    url_manager = manager(aws, check_mode=True, auth_type="NONE", wait_timeout=0)
+    reporting_states(url_manager, "Pending")
+
+    assert ensure_present(url_manager)["changed"] is True
