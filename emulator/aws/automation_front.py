@@ -14,11 +14,10 @@ from typing import Any, Protocol
 import botocore.session
 
 from emulator.automation.errors import AutomationError
-from emulator.aws.wire import AwsRequest, json_body, json_error
+from emulator.aws.wire import AwsRequest, Reply, json_body, json_error
 
 log = logging.getLogger(__name__)
 
-Reply = tuple[int, list[tuple[str, str]], bytes]
 
 # API operation -> the engine's method of the same meaning.
 AUTOMATION_OPERATIONS = {

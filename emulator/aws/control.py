@@ -18,9 +18,9 @@ from emulator.aws.faults import FaultRegistry, FaultSpecError, parse_fault
 from emulator.aws.iam_propagation import IamPropagation
 from emulator.aws.lambda_states import FunctionStates
 from emulator.aws.timings import InvalidTiming, TimedModel
+from emulator.aws.wire import Reply
 from emulator.clock import ScaledClock
 
-Reply = tuple[int, list[tuple[str, str]], bytes]
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 _MAX_BODY = 64 * 1024
 

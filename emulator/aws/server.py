@@ -33,6 +33,7 @@ from emulator.aws.lambda_states import FunctionStates
 from emulator.aws.wire import (
     JSON_STYLE,
     AwsRequest,
+    Reply,
     StartResponse,
     error_response,
     json_error,
@@ -45,7 +46,6 @@ from emulator.service import TwinSettings
 
 log = logging.getLogger(__name__)
 
-Reply = tuple[int, list[tuple[str, str]], bytes]
 # (clock, client_factory, document_source, account_id, region, script_environment) -> engine
 EngineFactory = Callable[..., Any]
 
@@ -136,7 +136,7 @@ class AwsTwin:
                 return respond(start_response, self._lambda(request, environ))
             role_name = changed_role_name(request)
             if role_name is not None:
-                return self._moto_noting_role_change(role_name, environ, start_response)
+                return respond(start_response, self._moto_noting_role_change(role_name, environ))
             return self._moto(environ, start_response)
         except Exception as error:
             # moto raises on what it has not implemented; answer like AWS would rather than drop the connection.
@@ -177,17 +177,12 @@ class AwsTwin:
         status, headers, body = self._moto_reply(environ)
         return status, headers, self.functions.answered(request, status, body)
 
-    def _moto_noting_role_change(
-        self, role_name: str, environ: dict[str, Any], start_response: StartResponse
-    ) -> Iterable[bytes]:
+    def _moto_noting_role_change(self, role_name: str, environ: dict[str, Any]) -> Reply:
         """Pass a CreateRole/UpdateAssumeRolePolicy to moto; if it succeeds, the role starts propagating."""
-
-        def noting_start_response(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
-            if status.startswith("2"):
-                self.iam.role_changed(role_name)
-            return start_response(status, headers, *args)
-
-        return list(self._moto(environ, noting_start_response))
+        status, headers, body = self._moto_reply(environ)
+        if 200 <= status < 300:
+            self.iam.role_changed(role_name)
+        return status, headers, body
 
 
 def create_aws_twin(clock: ScaledClock, settings: TwinSettings) -> AwsTwin:

@@ -21,6 +21,8 @@ from xml.sax.saxutils import escape
 import botocore.session
 
 StartResponse = Callable[..., Any]
+# An HTTP answer as the front builds it: (status, headers, body).
+Reply = tuple[int, list[tuple[str, str]], bytes]
 
 # How each protocol family carries its operation name; decides the shape of an error.
 JSON_STYLE = "json"
@@ -173,9 +175,7 @@ def new_request_id() -> str:
     return str(uuid.uuid4())
 
 
-def error_response(
-    request: AwsRequest, code: str, message: str, http_status: int = 400
-) -> tuple[int, list[tuple[str, str]], bytes]:
+def error_response(request: AwsRequest, code: str, message: str, http_status: int = 400) -> Reply:
     """An AWS error in the protocol the request came in, so botocore raises ClientError with `code`."""
     request_id = new_request_id()
     if request.style == QUERY_STYLE and request.is_ec2:
@@ -196,9 +196,7 @@ def error_response(
     return json_error(code, message, http_status, request_id)
 
 
-def json_error(
-    code: str, message: str, http_status: int = 400, request_id: str | None = None
-) -> tuple[int, list[tuple[str, str]], bytes]:
+def json_error(code: str, message: str, http_status: int = 400, request_id: str | None = None) -> Reply:
     """The AWS JSON protocol error (`__type` plus the x-amzn-ErrorType header that REST JSON parsers read)."""
     request_id = request_id or new_request_id()
     headers = [
@@ -209,12 +207,12 @@ def json_error(
     return http_status, headers, json.dumps({"__type": code, "message": message}).encode()
 
 
-def json_body(payload: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+def json_body(payload: Any) -> Reply:
     headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", new_request_id())]
     return 200, headers, json.dumps(payload).encode()
 
 
-def respond(start_response: StartResponse, reply: tuple[int, list[tuple[str, str]], bytes]) -> Iterable[bytes]:
+def respond(start_response: StartResponse, reply: Reply) -> Iterable[bytes]:
     status, headers, body = reply
     start_response(f"{status} {_REASONS.get(status, 'Status')}", [*headers, ("Content-Length", str(len(body)))])
     return [body]
