@@ -213,28 +213,29 @@ class FunctionUrlManager:
             target["Qualifier"] = self.qualifier
         return target
 
-    def function_state(self) -> str | None:
-        """The function's State (Pending, Active, Inactive, Failed), or None when there is no such function."""
+    def function_configuration(self) -> dict[str, Any] | None:
+        """The function's configuration (State among it), or None when there is no such function."""
         try:
-            configuration = self.client.get_function(aws_retry=True, **self._target())["Configuration"]
+            return self.client.get_function(aws_retry=True, **self._target())["Configuration"]
         except is_boto3_error_code("ResourceNotFoundException"):
             return None
-        if configuration.get("State") == "Failed":
-            reason = configuration.get("StateReason") or configuration.get("StateReasonCode") or "no reason given"
-            raise FunctionNotReady(f"function {self.function_name} is in state Failed: {reason}")
-        return configuration.get("State", "Active")
 
-    def wait_until_not_pending(self, state: str) -> None:
-        """Return once the function has left Pending; Lambda refuses URL and permission changes until then."""
+    def wait_until_ready(self, configuration: dict[str, Any]) -> None:
+        """Return once the function has left Pending (Lambda refuses URL and permission changes until then); a
+        Failed function, one deleted meanwhile or one still Pending after wait_timeout raise FunctionNotReady."""
         deadline = time.monotonic() + self.module.params["wait_timeout"]
-        while state == "Pending":
+        while configuration.get("State") == "Pending":
             if time.monotonic() >= deadline:
                 timeout = self.module.params["wait_timeout"]
                 raise FunctionNotReady(f"function {self.function_name} is still Pending, not Active, after {timeout} s")
             time.sleep(POLL_SECONDS)
-            state = self.function_state() or "gone"
-        if state == "gone":
-            raise FunctionNotReady(f"function {self.function_name} was deleted while the module waited for it")
+            current = self.function_configuration()
+            if current is None:
+                raise FunctionNotReady(f"function {self.function_name} was deleted while the module waited for it")
+            configuration = current
+        if configuration.get("State") == "Failed":
+            reason = configuration.get("StateReason") or configuration.get("StateReasonCode") or "no reason given"
+            raise FunctionNotReady(f"function {self.function_name} is in state Failed: {reason}")
 
     def url_config(self) -> dict[str, Any] | None:
         try:
@@ -325,8 +326,8 @@ def ensure_present(manager: FunctionUrlManager) -> dict[str, Any]:
     wanted_statements = list(PUBLIC_STATEMENTS) if manage_statements and auth_type == "NONE" else []
     predicted = {"AuthType": auth_type, "InvokeMode": invoke_mode, "Cors": cors}
 
-    state = manager.function_state()
-    if state is None:
+    configuration = manager.function_configuration()
+    if configuration is None:
         if not check_mode:
             raise_missing_function(manager)
         # In check mode the function may be created by an earlier task that did not run: predict creation.
@@ -341,7 +342,7 @@ def ensure_present(manager: FunctionUrlManager) -> dict[str, Any]:
         }
 
     if not check_mode:
-        manager.wait_until_not_pending(state)
+        manager.wait_until_ready(configuration)
     current = manager.url_config()
     current_statements = manager.public_statement_ids() if manage_statements else []
     before = config_view(current, current_statements)
@@ -372,7 +373,7 @@ def ensure_present(manager: FunctionUrlManager) -> dict[str, Any]:
 
 
 def ensure_absent(manager: FunctionUrlManager) -> dict[str, Any]:
-    if manager.function_state() is None:
+    if manager.function_configuration() is None:
         return {"changed": False, "function_url": None, "public_statement_ids": [], "diff": {"before": {}, "after": {}}}
     current = manager.url_config()
     current_statements = manager.public_statement_ids() if manager.module.params["public_permissions"] else []

@@ -158,16 +158,18 @@ def test_absent_deletes_the_url_and_its_statements(aws: Any) -> None:
 
 def reporting_states(url_manager: FunctionUrlManager, *states: str) -> list[str]:
     """The injected fault: the function reports `states` in turn (then moto's own), as a just-created one does."""
-    real_state = url_manager.function_state
+    real_configuration = url_manager.function_configuration
     queued = list(states)
     reported: list[str] = []
 
-    def next_state() -> str | None:
-        state = queued.pop(0) if queued else real_state()
-        reported.append(str(state))
-        return state
+    def next_configuration() -> dict[str, Any] | None:
+        configuration = real_configuration()
+        if configuration is not None and queued:
+            configuration = {**configuration, "State": queued.pop(0)}
+        reported.append(str(configuration and configuration.get("State")))
+        return configuration
 
-    url_manager.function_state = next_state  # type: ignore[method-assign]
+    url_manager.function_configuration = next_configuration  # type: ignore[method-assign]
     return reported
 
 
@@ -195,8 +197,9 @@ def test_a_function_still_pending_after_the_timeout_fails_naming_its_state(aws: 
         aws("lambda").get_function_url_config(FunctionName=FUNCTION)
 
 
-def test_a_failed_function_is_reported_with_its_reason(aws: Any) -> None:
+def test_a_failed_function_is_reported_with_its_reason_and_can_still_lose_its_url(aws: Any) -> None:
     deploy_function(aws)
+    ensure_present(manager(aws, auth_type="NONE"))
     url_manager = manager(aws, auth_type="NONE")
     real_get_function = url_manager.client.get_function
 
@@ -210,6 +213,10 @@ def test_a_failed_function_is_reported_with_its_reason(aws: Any) -> None:
 
     with pytest.raises(lambda_function_url.FunctionNotReady, match=r"state Failed: The role cannot be assumed\."):
         ensure_present(url_manager)
+    removing = manager(aws, state="absent")
+    removing.client.get_function = failed_function
+    assert ensure_absent(removing)["changed"] is True
+    assert statement_ids(aws) == []
 
 
 def test_check_mode_does_not_wait_for_a_pending_function(aws: Any) -> None:
