@@ -33,7 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.splitlines()[0])
     parser.add_argument("--clock-speed", type=float, default=120.0, help="twin clock speed (default 120x)")
     parser.add_argument("--keep-twin", action="store_true", help="leave the twin and the deployment up afterwards")
-    parser.add_argument("--act-timeout", type=float, default=90.0, help="real seconds each wait may take")
+    parser.add_argument(
+        "--act-timeout",
+        type=float,
+        default=300.0,
+        help="real-time ceiling of each wait, in seconds (each hop also has a budget of twin time; default 300)",
+    )
     args = parser.parse_args(argv)
 
     twin = Twin.from_environment()
@@ -48,12 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     timeline.emit("demo", f"Lambda guard scaled to the clock: {', '.join(stage.extra_vars)}")
 
     failure: str | None = None
+    hops: dict[str, float] = {}
     started = time.monotonic()
     try:
         stage.deploy()
         started = time.monotonic()
-        act_slow_calls(stage, args.act_timeout)
-        act_stopped_instance(stage, args.act_timeout)
+        hops.update(act_slow_calls(stage, args.act_timeout))
+        hops.update(act_stopped_instance(stage, args.act_timeout))
     except (StageError, ActFailedError) as error:
         failure = str(error)
         timeline.emit("demo", f"FAILED: {failure}")
@@ -62,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 
     received = stage.notifications.received if stage.notifications else []
     service_state = stage.service.state if stage.service else None
-    print_summary(timeline, received, service_state, time.monotonic() - started, failure)
+    slowdowns = stage.governor.slowdowns if stage.governor else []
+    print_summary(timeline, received, service_state, time.monotonic() - started, failure, hops, slowdowns)
 
     if args.keep_twin:
         print(f"\nThe twin and the deployment stay up: AWS {twin.aws_url}, Sumo {twin.sumo_url}/api.")

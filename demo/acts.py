@@ -1,24 +1,108 @@
-"""The demo's two acts, each waiting for every hop of the chain and failing with the hop that did not happen."""
+"""The demo's two acts, each waiting for every hop of the chain and failing with the hop that did not happen.
+
+Every wait is a budget of twin time, because that is the time the chain runs on: a monitor checks every twin
+minute, a reboot takes twin seconds. A generous real-time ceiling stops a wait on a machine so busy that twin time
+hardly moves. When a hop is missing, the failure names it and says which of the two ran out, and how far the twin
+clock ran between the demo's last two looks, so a starved machine is told apart from a broken chain.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from demo.stage import Stage
 from demo.timeline import Timeline
+
+# Twin seconds each hop may take. Generous against what the chain needs (in brackets), so only a broken hop or a
+# machine too slow to keep the twin's pace runs out of them.
+HOP_BUDGETS = {
+    "status_checks": 20 * 60,  # a launch: pending 20 s + checks initializing 90 s
+    "critical": 20 * 60,  # > 5 slow calls in the 10-minute window, evaluated every minute (~3 min)
+    "lambda_start": 20 * 60,  # one webhook delivery and one Lambda invocation (real time, seconds)
+    "rebooted": 30 * 60,  # the runbook: reboot, 30 s pause, status checks ok, publish (~2 min)
+    "resolved": 30 * 60,  # the slow calls leave the 10-minute window (~11 min)
+    "missing_data": 30 * 60,  # no lines for the missing-data window (10 min) after the stop
+    "started": 30 * 60,  # start: pending 20 s, checks initializing 90 s, publish (~3 min)
+    "data_back": 30 * 60,  # lines again in the window (~1 min)
+    "recovered": 20 * 60,  # the Lambda's "recovered" message after ResolvedCritical (real time, seconds)
+}
+DEFAULT_REAL_CEILING_SECONDS = 300.0
+POLL_SECONDS = 0.2
 
 
 class ActFailedError(Exception):
     """A hop of the chain did not happen in time."""
 
 
+@dataclass
+class Observation:
+    """The demo's looks at the twin clock during one wait."""
+
+    started: float
+    last: float
+    largest_gap: float = 0.0
+
+    def look(self, now: float) -> None:
+        self.largest_gap = max(self.largest_gap, now - self.last)
+        self.last = now
+
+
+def wait_for_hop(
+    stage: Stage,
+    condition: Callable[[], bool],
+    what: str,
+    twin_budget_seconds: float,
+    real_ceiling_seconds: float = DEFAULT_REAL_CEILING_SECONDS,
+) -> float:
+    """Wait until `condition` holds, for at most `twin_budget_seconds` of twin time; returns the twin time it took.
+
+    The condition reads what the watchers saw. Before giving up on a spent budget it waits for one fresh round of
+    the watchers, so a hop that happened in time but was seen late still counts.
+    """
+    now = stage.twin.now()
+    seen = Observation(started=now, last=now)
+    real_deadline = time.monotonic() + real_ceiling_seconds
+    while not condition():
+        seen.look(stage.twin.now())
+        spent = seen.last - seen.started
+        if spent > twin_budget_seconds:
+            if stage.watching is not None:
+                stage.watching.await_fresh_round(timeout_seconds=60)
+            if condition():
+                break
+            raise ActFailedError(_budget_spent(what, twin_budget_seconds, seen, stage))
+        if time.monotonic() > real_deadline:
+            raise ActFailedError(
+                f"the machine was too slow: waiting for {what}, only {spent:.0f} s of twin time passed in "
+                f"{real_ceiling_seconds:.0f} s real (the hop may take up to {twin_budget_seconds / 60:.0f} min of "
+                "twin time); run the demo again on a quieter machine or with a lower --clock-speed"
+            )
+        time.sleep(POLL_SECONDS)
+    return stage.twin.now() - seen.started
+
+
+def _budget_spent(what: str, budget: float, seen: Observation, stage: Stage) -> str:
+    message = f"{what} did not happen within {budget / 60:.0f} min of twin time"
+    speed = stage.twin.speed()
+    # A look every POLL_SECONDS real should see the clock move about POLL_SECONDS x speed; far more means starving.
+    if seen.largest_gap > max(60.0, 20 * POLL_SECONDS * speed):
+        message += (
+            f"; the machine was too slow: the twin clock ran {seen.largest_gap:.0f} s ahead between two of the "
+            f"demo's looks (expected about {POLL_SECONDS * speed:.0f} s at {speed:g}x), so run it on a quieter "
+            "machine or with a lower --clock-speed"
+        )
+    return message
+
+
 def wait_until(condition: Callable[[], bool], what: str, timeout_seconds: float) -> None:
+    """A wait for something that takes real time, not twin time (a playbook, the cooldown of the real-time Lambda)."""
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.2)
+        time.sleep(POLL_SECONDS)
     raise ActFailedError(f"timed out after {timeout_seconds:.0f} s waiting for {what}")
 
 
@@ -38,34 +122,51 @@ def wait_virtual(stage: Stage, seconds: float) -> None:
         time.sleep(0.1)
 
 
-def act_slow_calls(stage: Stage, timeout_seconds: float, on_started: Callable[[], None] | None = None) -> None:
-    """Slow /api/data calls -> Critical -> webhook -> runbook reboots -> notification -> the alert resolves."""
+def act_slow_calls(
+    stage: Stage, real_ceiling_seconds: float, on_started: Callable[[], None] | None = None
+) -> dict[str, float]:
+    """Slow /api/data calls -> Critical -> webhook -> runbook reboots -> notification -> the alert resolves.
+
+    Returns the twin seconds each hop took after the one before it.
+    """
     assert stage.service is not None and stage.instance is not None
+    hops: dict[str, float] = {}
+
+    def hop(name: str, condition: Callable[[], bool], what: str) -> None:
+        hops[name] = wait_for_hop(stage, condition, what, HOP_BUDGETS[name], real_ceiling_seconds)
+
     stage.timeline.banner("Act 1: /api/data turns slow")
-    wait_until(lambda: stage.instance.current == ("running", "ok"), "the instance's status checks", timeout_seconds)
+    hop("status_checks", lambda: stage.instance.current == ("running", "ok"), "the instance's status checks")
     stage.timeline.emit("service", "normal traffic for 3 minutes of twin time")
     wait_virtual(stage, 180)
     stage.service.degrade()
     stage.timeline.emit("service", "degraded: about a third of /api/data calls now take 3-8 s")
-    wait_until(delivered(stage.timeline, "Critical"), "the monitor to fire Critical", timeout_seconds)
+    hop("critical", delivered(stage.timeline, "Critical"), "the monitor to fire Critical")
     if on_started is not None:
-        wait_until(
+        hop(
+            "lambda_start",
             lambda: any(e.data.get("decision") == "started" for e in stage.timeline.of("lambda")),
             "the Lambda to start the runbook",
-            timeout_seconds,
         )
         on_started()
-    wait_until(notified(stage, action_taken="rebooted"), "the 'rebooted' notification", timeout_seconds)
-    wait_until(delivered(stage.timeline, "ResolvedCritical"), "the alert to resolve", timeout_seconds)
+    hop("rebooted", notified(stage, action_taken="rebooted"), "the 'rebooted' notification")
+    hop("resolved", delivered(stage.timeline, "ResolvedCritical"), "the alert to resolve")
+    return hops
 
 
-def act_stopped_instance(stage: Stage, timeout_seconds: float) -> None:
+def act_stopped_instance(stage: Stage, real_ceiling_seconds: float) -> dict[str, float]:
     """The instance stops -> its logs stop -> MissingData -> runbook starts it -> notification -> resolved."""
     assert stage.instance is not None
+    hops: dict[str, float] = {}
+
+    def hop(name: str, condition: Callable[[], bool], what: str) -> None:
+        hops[name] = wait_for_hop(stage, condition, what, HOP_BUDGETS[name], real_ceiling_seconds)
+
     stage.timeline.banner("Act 2: the instance stops; its logs stop")
     instance_id = stage.instance.instance_id
     stage.twin.client("ec2").stop_instances(InstanceIds=[instance_id])
     stage.timeline.emit("demo", f"stopped {instance_id} (as a failed host or a mistaken stop would)")
-    wait_until(delivered(stage.timeline, "MissingData"), "the monitor to raise MissingData", timeout_seconds)
-    wait_until(notified(stage, action_taken="started"), "the 'started' notification", timeout_seconds)
-    wait_until(delivered(stage.timeline, "ResolvedMissingData"), "the missing data to resolve", timeout_seconds)
+    hop("missing_data", delivered(stage.timeline, "MissingData"), "the monitor to raise MissingData")
+    hop("started", notified(stage, action_taken="started"), "the 'started' notification")
+    hop("data_back", delivered(stage.timeline, "ResolvedMissingData"), "the missing data to resolve")
+    return hops

@@ -1,8 +1,9 @@
 """A simulated API on the demo's EC2 instance: it writes access-log lines to Sumo Logic, as the real service would.
 
-Its health follows the instance: no lines while the instance is not running or is rebooting (the service is down),
-fast lines when healthy, and slow /api/data calls while the demo has degraded it. A reboot or a
-start clears the degradation, which is what remediation is for.
+Its health follows the instance's power history as the twin records it (see demo/power.py): no lines while the
+instance is not running or is rebooting (the service is down), fast lines when healthy, and slow /api/data calls
+while the demo has degraded it. A boot after the degradation (a reboot or a start) clears it, which is what
+remediation is for. Because the twin records the boot, the degradation ends however late this thread gets to look.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from datetime import UTC, datetime
 
 import requests
 
+from demo.power import PowerHistory
+
 OTHER_PATHS = ("/api/users", "/api/orders", "/health", "/static/app.js")
 
 
@@ -25,6 +28,8 @@ class ServiceState:
     lines_sent: int = 0
     slow_calls_sent: int = 0
     errors: list[str] = field(default_factory=list)
+    # The boot that ended the last degradation: (its action, its virtual time).
+    cured_by: tuple[str, float] | None = None
 
 
 def access_log_line(moment: datetime, path: str, status: int, response_ms: int, client: str) -> str:
@@ -35,25 +40,27 @@ def access_log_line(moment: datetime, path: str, status: int, response_ms: int, 
 
 
 class SimulatedService:
-    """Streams lines to an HTTP Source at `calls_per_virtual_minute`, following the instance's health."""
+    """Streams lines to an HTTP Source at `calls_per_virtual_minute`, following the instance's power history."""
 
     def __init__(
         self,
         source_url: str,
         category: str,
         host: str,
-        virtual_now: Callable[[], float],
-        instance_health: Callable[[], str],
+        read_power: Callable[[], PowerHistory],
+        narrate: Callable[[str], object] | None = None,
         calls_per_virtual_minute: int = 30,
         slow_share: float = 0.35,
     ) -> None:
         self._source_url = source_url
         self._headers = {"X-Sumo-Category": category, "X-Sumo-Name": "access.log", "X-Sumo-Host": host}
-        self._virtual_now = virtual_now
-        self._instance_health = instance_health
+        self._read_power = read_power
+        self._narrate = narrate or (lambda _text: None)
         self._calls_per_minute = calls_per_virtual_minute
         self._slow_share = slow_share
         self.state = ServiceState()
+        self._lock = threading.Lock()
+        self._degraded_through_boot = 0  # the degradation lasts while the instance has booted no more than this
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="simulated-service", daemon=True)
         self._carry = 0.0
@@ -66,23 +73,41 @@ class SimulatedService:
         self._thread.join(timeout=10)
 
     def degrade(self) -> None:
-        self.state.degraded = True
+        """From now until the instance next boots, about a third of /api/data calls are slow."""
+        boots = self._read_power().boots
+        with self._lock:
+            self._degraded_through_boot = boots
+            self.state.degraded = True
+
+    def _follow(self, power: PowerHistory) -> None:
+        """End the degradation if the instance booted since it began, whenever this thread gets to look."""
+        with self._lock:
+            if not self.state.degraded or power.boots <= self._degraded_through_boot:
+                return
+            self.state.degraded = False
+            boot = power.last_boot()
+            self.state.cured_by = (boot.action, boot.at) if boot else None
+        if boot is not None:
+            moment = datetime.fromtimestamp(boot.at, tz=UTC).strftime("%H:%M:%S")
+            self._narrate(f"healthy again: the {boot.action} at twin {moment} gave it a fresh process")
 
     def _run(self) -> None:
-        last = self._virtual_now()
+        last = None
         while not self._stop.wait(0.25):
-            now = self._virtual_now()
-            elapsed, last = now - last, now
-            health = self._instance_health()
-            if health != "up":
-                # Any outage (a reboot, a stop) ends the degradation: a fresh process is fast again.
-                self.state.degraded = False
-            if health != "up":
+            try:
+                power = self._read_power()
+            except (requests.RequestException, ValueError, RuntimeError) as error:
+                self.state.errors.append(f"reading the instance's power history: {error}")
                 continue
-            self._carry += elapsed * self._calls_per_minute / 60
+            self._follow(power)
+            up_seconds = power.up_seconds(last) if last is not None else 0.0
+            last = power.now
+            if not power.serving():
+                continue
+            self._carry += up_seconds * self._calls_per_minute / 60
             count, self._carry = int(self._carry), self._carry - int(self._carry)
             if count:
-                self._send([self._line(now) for _ in range(count)])
+                self._send([self._line(power.now) for _ in range(count)])
 
     def _line(self, now: float) -> str:
         moment = datetime.fromtimestamp(now, tz=UTC)

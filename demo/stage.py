@@ -34,12 +34,17 @@ class StageError(Exception):
 
 
 class Watching:
-    """Polls every watcher on one thread until stopped."""
+    """Polls every watcher on one thread until stopped, counting the rounds so a wait can ask for a fresh one."""
 
-    def __init__(self, pollers: list[Callable[[], None]], timeline: Timeline) -> None:
+    def __init__(
+        self, pollers: list[Callable[[], None]], timeline: Timeline, after_round: Callable[[], None] | None = None
+    ) -> None:
         self._pollers = pollers
         self._timeline = timeline
+        self._after_round = after_round
         self._stop = threading.Event()
+        self._round_done = threading.Condition()
+        self.rounds = 0
         self._thread = threading.Thread(target=self._run, name="watchers", daemon=True)
 
     def start(self) -> None:
@@ -52,6 +57,14 @@ class Watching:
         self._stop.set()
         self._thread.join(timeout=10)
 
+    def await_fresh_round(self, timeout_seconds: float) -> bool:
+        """Block until a round that began after this call has ended: what it saw is at least as new as now."""
+        with self._round_done:
+            target = self.rounds + 2  # the round under way may have read some hops before this call
+            return self._round_done.wait_for(
+                lambda: self.rounds >= target or self._stop.is_set(), timeout=timeout_seconds
+            )
+
     def _run(self) -> None:
         while not self._stop.wait(0.3):
             for poll in self._pollers:
@@ -59,6 +72,59 @@ class Watching:
                     poll()
                 except Exception as error:  # a watcher's hiccup must not end the narration
                     self._timeline.emit("demo", f"(watcher {poll.__qualname__} failed: {error})")
+            if self._after_round is not None:
+                try:
+                    self._after_round()
+                except Exception as error:
+                    self._timeline.emit("demo", f"(clock governor failed: {error})")
+            with self._round_done:
+                self.rounds += 1
+                self._round_done.notify_all()
+
+
+class ClockGovernor:
+    """Slows the twin's clock when the watchers fall behind it, so a busy machine narrates every hop, not a blur.
+
+    After each round of the watchers it reads how much twin time the round took. When `rounds_to_act` rounds in a
+    row each took more than `lag_limit_seconds`, it halves the clock's speed, never below `floor_speed`, and says so.
+    Nothing depends on it for correctness: the waits are in twin time and the service follows the twin's power
+    history. It only keeps the story readable.
+    """
+
+    def __init__(
+        self,
+        twin: Twin,
+        timeline: Timeline,
+        lag_limit_seconds: float = 120.0,
+        floor_speed: float = 40.0,
+        rounds_to_act: int = 3,
+    ) -> None:
+        self._twin = twin
+        self._timeline = timeline
+        self._lag_limit = lag_limit_seconds
+        self._floor = floor_speed
+        self._rounds_to_act = rounds_to_act
+        self._lagging_rounds = 0
+        self._last: float | None = None
+        self.slowdowns: list[tuple[float, float]] = []  # (lag in twin seconds, new speed)
+
+    def __call__(self) -> None:
+        clock = self._twin.control.clock()
+        now, speed = float(clock["now"]), float(clock["speed"])
+        lag, self._last = (now - self._last if self._last is not None else 0.0), now
+        self._lagging_rounds = self._lagging_rounds + 1 if lag > self._lag_limit else 0
+        if self._lagging_rounds < self._rounds_to_act or speed <= self._floor:
+            return
+        self._lagging_rounds = 0
+        slower = max(self._floor, speed / 2)
+        self._twin.set_speed(slower)
+        self.slowdowns.append((lag, slower))
+        self._timeline.emit(
+            "demo",
+            f"machine busy: {self._rounds_to_act} rounds of watching in a row took over {self._lag_limit:.0f} s of "
+            f"twin time each (the last {lag:.0f} s); slowing the twin clock "
+            f"from {speed:g}x to {slower:g}x",
+        )
 
 
 @dataclass
@@ -72,6 +138,7 @@ class Stage:
     service: SimulatedService | None = None
     notifications: Notifications | None = None
     watching: Watching | None = None
+    governor: ClockGovernor | None = None
     extra_vars: list[str] = field(default_factory=list)
 
     def deploy(self) -> None:
@@ -90,15 +157,18 @@ class Stage:
             raise StageError(f"site.yml made no instance (exit {deploy.wait()}):\n{play_recap(deploy_log)}")
         self.timeline.emit("demo", f"site.yml created instance {instance_id}; its service logs once it runs")
         self.instance = InstanceState(self.twin.client("ec2"), instance_id, self.timeline)
+        self.governor = ClockGovernor(self.twin, self.timeline)
         self.watching = Watching(
-            [SumoDeliveries(self.twin.sumo_url, self.timeline).poll, self.instance.poll], self.timeline
+            [SumoDeliveries(self.twin.control, self.timeline).poll, self.instance.poll],
+            self.timeline,
+            after_round=self.governor,
         )
         self.service = SimulatedService(
             source_url=f"{self.twin.sumo_url}/receiver/v1/http/{self.project}-access-logs",
             category=SOURCE_CATEGORY,
             host=instance_id,
-            virtual_now=self.twin.now,
-            instance_health=self.instance.health,
+            read_power=lambda: self.twin.power_history(instance_id),
+            narrate=lambda text: self.timeline.emit("service", text),
         )
         self.watching.start()
         self.service.start()

@@ -14,6 +14,8 @@ def print_summary(
     service: ServiceState | None,
     real_seconds: float,
     failure: str | None,
+    hops: dict[str, float] | None = None,
+    slowdowns: list[tuple[float, float]] | None = None,
 ) -> None:
     deliveries = timeline.of("sumo")
     decisions = timeline.of("lambda")
@@ -23,8 +25,17 @@ def print_summary(
     print("\n=== Summary ===")
     print(f"result                 {'FAILED: ' + failure if failure else 'the whole chain worked, twice'}")
     print(f"acts took              {real_seconds:.1f} s real")
+    if hops:
+        slowest = max(hops, key=hops.__getitem__)
+        print(f"hops, twin time        {', '.join(f'{name} {seconds:.0f} s' for name, seconds in hops.items())}")
+        print(f"slowest hop            {slowest} ({hops[slowest] / 60:.1f} min of twin time)")
+    if slowdowns:
+        speeds = ", ".join(f"to {speed:g}x" for _lag, speed in slowdowns)
+        print(f"clock slowed           {speeds} (the machine was busy)")
     if service is not None:
         print(f"log lines sent         {service.lines_sent} ({service.slow_calls_sent} slow /api/data calls)")
+        if service.cured_by is not None:
+            print(f"degradation ended by   the {service.cured_by[0]} the twin recorded")
     print(f"monitor deliveries     {', '.join(e.data.get('trigger_type', '?') for e in deliveries) or 'none'}")
     counts: dict[str, int] = {}
     for event in decisions:

@@ -11,18 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import requests
+
+from demo.power import PowerHistory
+from emulator.control_client import TwinControl
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "ec2-autoremediation"
 REGION = "us-east-1"
 TWIN_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-def _get_json(url: str, payload: dict[str, Any] | None = None) -> Any:
-    response = requests.get(url, timeout=10) if payload is None else requests.post(url, json=payload, timeout=10)
-    response.raise_for_status()
-    return response.json()
 
 
 @dataclass
@@ -37,11 +33,12 @@ class Twin:
         sumo_port = os.environ.get("TWIN_SUMO_PORT", "4567")
         return cls(f"http://127.0.0.1:{aws_port}", f"http://127.0.0.1:{sumo_port}")
 
+    @property
+    def control(self) -> TwinControl:
+        return TwinControl(self.aws_url, self.sumo_url)
+
     def healthy(self) -> bool:
-        try:
-            return all(_get_json(f"{url}/_twin/health").get("status") == "ok" for url in (self.aws_url, self.sumo_url))
-        except (requests.RequestException, ValueError):
-            return False
+        return self.control.healthy()
 
     def ensure_up(self) -> None:
         if self.healthy():
@@ -53,10 +50,16 @@ class Twin:
         subprocess.run([sys.executable, "-m", "emulator", "down"], cwd=REPO_ROOT, check=False)
 
     def now(self) -> float:
-        return float(_get_json(f"{self.aws_url}/_twin/clock")["now"])
+        return float(self.control.clock()["now"])
+
+    def speed(self) -> float:
+        return float(self.control.clock()["speed"])
 
     def set_speed(self, speed: float) -> None:
-        _get_json(f"{self.aws_url}/_twin/clock", {"speed": speed})
+        self.control.change_clock(speed=speed)
+
+    def power_history(self, instance_id: str) -> PowerHistory:
+        return PowerHistory.from_answer(self.control.power_history(instance_id))
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.aws_url, region_name=REGION, **TWIN_CREDENTIALS)

@@ -1,5 +1,5 @@
-"""The twin's own control API under /_twin/: health, the shared clock, injected faults, EC2 timings and health,
-and the timings of IAM propagation, DynamoDB table creation and Lambda function states."""
+"""The twin's own control API under /_twin/: health, the shared clock, injected faults, EC2 timings, health and
+power history, and the timings of IAM propagation, DynamoDB table creation and Lambda function states."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from moto.backends import get_backend
 from moto.ec2.exceptions import InvalidInstanceIdError
@@ -66,6 +67,7 @@ class ControlApi:
             ("POST", "/_twin/faults"): self._add_fault,
             ("DELETE", "/_twin/faults"): lambda _body: _reply(200, {"cleared": self._faults.clear()}),
             ("POST", "/_twin/ec2/instance-health"): self._set_instance_health,
+            ("GET", "/_twin/ec2/power-history"): self._power_history,
         }
         timed: dict[str, TimedModel[Any]] = {"ec2": ec2, "iam": iam, "dynamodb": tables, "lambda": functions}
         for service, holder in timed.items():
@@ -81,7 +83,7 @@ class ControlApi:
                 return _error(405, "method", f"{method} is not allowed on {path}; use {', '.join(allowed)}")
             return _error(404, "path", f"no twin control endpoint at {path}")
         try:
-            body = self._json_body(environ) if method == "POST" else None
+            body = self._json_body(environ) if method == "POST" else _query(environ)
             return handler(body)
         except BadRequest as error:
             return _error(400, error.field, str(error))
@@ -135,6 +137,24 @@ class ControlApi:
         except InvalidTiming as error:
             raise BadRequest(error.field, str(error)) from None
 
+    def _power_history(self, query: dict[str, str]) -> Reply:
+        """The instance's state now and every power action the twin accepted for it, with virtual times."""
+        instance_id = query.get("instance_id")
+        if instance_id is None or not _INSTANCE_ID.match(instance_id):
+            raise BadRequest("instance_id", f"instance_id must look like i-0123456789abcdef0, got {instance_id!r}")
+        now = self._clock.now()
+        history = self._ec2.power_history(instance_id)
+        if history is None:
+            return _error(404, "instance_id", f"the twin has no power history for {instance_id}")
+        self._ec2.settle()
+        try:
+            state = get_backend("ec2")[self._account_id][self._region].get_instance(instance_id).state
+        except InvalidInstanceIdError:
+            state = "terminated"
+        return _reply(
+            200, {"instance_id": instance_id, "now": now, "state": state, "events": [e.as_dict() for e in history]}
+        )
+
     def _set_instance_health(self, body: Any) -> Reply:
         if not isinstance(body, dict):
             raise BadRequest("body", f"expected a JSON object with instance_id and status, got {body!r:.80}")
@@ -149,6 +169,11 @@ class ControlApi:
             return _error(404, "instance_id", f"no instance {instance_id} in {self._region}")
         self._ec2.set_health(instance, impaired=status == "impaired")
         return _reply(200, {"instance_id": instance_id, "status": status})
+
+
+def _query(environ: dict[str, Any]) -> dict[str, str]:
+    """A GET's query parameters, the last value of each."""
+    return {name: values[-1] for name, values in parse_qs(environ.get("QUERY_STRING", "")).items()}
 
 
 def _is_number(value: Any) -> bool:

@@ -11,6 +11,11 @@ so every reader of the state sees the same thing):
   it refuses a reboot of a pending, stopping or stopped instance); StartInstances on a terminated, shutting-down or
   stopping instance and StopInstances on a terminated one fail with IncorrectInstanceState.
 State is resolved lazily from the shared clock whenever moto lists instances, so no timer threads are needed.
+
+Every accepted launch, start, stop, reboot and termination is also written to the instance's power history, with its
+virtual time (`power_history`, served at /_twin/ec2/power-history). A workload simulated beside the twin reads it to
+follow its instance exactly: it learns of a reboot because the twin recorded one, not because it happened to look
+while the status checks were down.
 """
 
 from __future__ import annotations
@@ -54,6 +59,17 @@ class _InstanceTimeline:
     impaired: bool = False
 
 
+@dataclass(frozen=True)
+class PowerEvent:
+    """One accepted power action on an instance, at the virtual time EC2 accepted it."""
+
+    at: float
+    action: str  # launch, start, stop, reboot or terminate
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"at": self.at, "action": self.action}
+
+
 class IncorrectStateError(EC2ClientError):
     def __init__(self, code: str, instance_id: str, action: str) -> None:
         super().__init__(code, f"The instance '{instance_id}' is not in a state from which it can be {action}.")
@@ -65,6 +81,17 @@ class Ec2Lifecycle(TimedModel[Ec2Timings]):
     def __init__(self, clock: Clock, timings: Ec2Timings | None = None) -> None:
         super().__init__(clock, timings or Ec2Timings(), threading.RLock())
         self._timelines: dict[str, _InstanceTimeline] = {}
+        # Kept apart from the timelines, which moto's instance objects key, so a terminated instance's history stays.
+        self._power_history: dict[str, list[PowerEvent]] = {}
+
+    def power_history(self, instance_id: str) -> list[PowerEvent] | None:
+        """Every power action accepted for `instance_id`, oldest first; None for an instance the twin never saw."""
+        with self._lock:
+            history = self._power_history.get(instance_id)
+            return None if history is None else list(history)
+
+    def _record(self, instance: Instance, action: str) -> None:
+        self._power_history.setdefault(instance.id, []).append(PowerEvent(self._clock.now(), action))
 
     def set_health(self, instance: Instance, impaired: bool) -> None:
         with self._lock:
@@ -111,6 +138,7 @@ class Ec2Lifecycle(TimedModel[Ec2Timings]):
             for instance in instances:
                 if previous.get(instance.id) == "stopped":
                     self._begin(instance, PENDING, RUNNING, self.timings.pending_seconds)
+                    self._record(instance, "start")
                 elif previous.get(instance.id) == "pending":
                     self._keep_in_flight(instance, PENDING)
 
@@ -126,6 +154,7 @@ class Ec2Lifecycle(TimedModel[Ec2Timings]):
             for instance in instances:
                 if previous.get(instance.id) in {"running", "pending"}:
                     self._begin(instance, STOPPING, STOPPED, self.timings.stopping_seconds)
+                    self._record(instance, "stop")
                 elif previous.get(instance.id) == "stopping":
                     self._keep_in_flight(instance, STOPPING)
 
@@ -141,16 +170,19 @@ class Ec2Lifecycle(TimedModel[Ec2Timings]):
             for instance in instances:
                 timeline = self._timeline(instance)
                 timeline.initializing_until = max(timeline.initializing_until, until)
+                self._record(instance, "reboot")
 
     def after_launch(self, instances: list[Instance]) -> None:
         with self._lock:
             for instance in instances:
                 self._begin(instance, PENDING, RUNNING, self.timings.pending_seconds)
+                self._record(instance, "launch")
 
     def after_terminate(self, instances: list[Instance]) -> None:
         with self._lock:
             for instance in instances:
-                self._timelines.pop(instance.id, None)
+                if self._timelines.pop(instance.id, None) is not None:
+                    self._record(instance, "terminate")
 
     def status_check(self, instance: Instance, check: str) -> dict[str, Any] | None:
         """The instance or system status check, or None to let moto answer (instances the twin never touched)."""

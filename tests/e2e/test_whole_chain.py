@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from demo.acts import act_slow_calls, act_stopped_instance, notified, wait_until
+from demo.acts import HOP_BUDGETS, act_slow_calls, act_stopped_instance, notified, wait_for_hop
 from demo.stage import Stage
 from demo.timeline import Timeline
 from demo.world import Twin
@@ -26,7 +26,7 @@ from tests.twin_process import start_twin, stop_twin
 
 CLOCK_SPEED = 120.0
 COOLDOWN_SECONDS = 30  # real seconds: the Lambda runs on real time
-ACT_TIMEOUT_SECONDS = 120.0
+REAL_CEILING_SECONDS = 300.0  # per hop; each hop's real budget is twin time (demo.acts.HOP_BUDGETS)
 
 pytestmark = pytest.mark.slow
 
@@ -42,8 +42,7 @@ class Storm:
         self.refire_body: dict = {}
 
     def __call__(self) -> None:
-        deliveries = requests.get(f"{self.stage.twin.sumo_url}/_twin/sumo/deliveries", timeout=10).json()
-        deliveries = deliveries.get("deliveries", deliveries) if isinstance(deliveries, dict) else deliveries
+        deliveries = self.stage.twin.control.sumo_deliveries()
         critical = next(d for d in deliveries if d.get("triggerType") == "Critical")
         payload = critical["payload"] if isinstance(critical["payload"], str) else json.dumps(critical["payload"])
         url = self.stage.deployment.function_url
@@ -100,7 +99,7 @@ def test_slow_calls_reboot_once_despite_a_storm_and_a_stopped_instance_is_starte
     timeline = the_stage.timeline
     storm = Storm(the_stage, secret)
 
-    act_slow_calls(the_stage, ACT_TIMEOUT_SECONDS, on_started=storm)
+    act_slow_calls(the_stage, REAL_CEILING_SECONDS, on_started=storm)
 
     # The storm: every duplicate is answered without error, and the re-fired alert is held back by the cooldown.
     assert storm.duplicate_statuses and set(storm.duplicate_statuses) <= {200, 202}
@@ -122,13 +121,21 @@ def test_slow_calls_reboot_once_despite_a_storm_and_a_stopped_instance_is_starte
     assert rebooted[0]["execution_id"] == act1_executions[0]["AutomationExecutionId"]
     assert rebooted[0]["timestamp_utc"].endswith("Z")
     # The Lambda publishes "recovered" after the ResolvedCritical delivery; give it the time a delivery takes.
-    wait_until(notified(the_stage, outcome="recovered", trigger_type="ResolvedCritical"), "recovered", 60)
+    wait_for_hop(
+        the_stage,
+        notified(the_stage, outcome="recovered", trigger_type="ResolvedCritical"),
+        "the recovered message",
+        HOP_BUDGETS["recovered"],
+        REAL_CEILING_SECONDS,
+    )
+    # The degradation ended because the twin recorded the runbook's reboot, not because a poller saw a dip.
+    assert the_stage.service.state.cured_by is not None and the_stage.service.state.cured_by[0] == "reboot"
 
     # Act 2 starts once the cooldown of act 1's remediation has passed, as a later, unrelated failure would.
     started_at = next(e.elapsed_seconds for e in timeline.of("lambda") if e.data.get("decision") == "started")
     while timeline.elapsed() - started_at < COOLDOWN_SECONDS + 1:
         time.sleep(0.5)
-    act_stopped_instance(the_stage, ACT_TIMEOUT_SECONDS)
+    act_stopped_instance(the_stage, REAL_CEILING_SECONDS)
 
     started = [n["message"] for n in the_stage.notifications.received if n["message"].get("action_taken") == "started"]
     assert len(started) == 1

@@ -47,12 +47,13 @@ def overridden_timings(twin: RunningTwin, service: str, timings: dict[str, float
 
 @pytest.fixture
 def slow_ec2(aws: RunningTwin) -> Iterator[dict[str, float]]:
-    """EC2 transitions long enough (minutes of virtual time) that a test moves them on only by advancing the clock."""
+    """EC2 transitions so long (hours of virtual time: minutes of real time even at 100x) that a test moves them on
+    only by advancing the clock, and a busy machine cannot let one end between two steps of a test."""
     long_timings = {
-        "pending_seconds": 600.0,
-        "stopping_seconds": 600.0,
-        "reboot_status_dip_seconds": 600.0,
-        "start_initializing_seconds": 600.0,
+        "pending_seconds": 6 * 3600.0,
+        "stopping_seconds": 6 * 3600.0,
+        "reboot_status_dip_seconds": 6 * 3600.0,
+        "start_initializing_seconds": 6 * 3600.0,
     }
     with overridden_timings(aws, "ec2", long_timings):
         yield long_timings
