@@ -1,13 +1,14 @@
 # The README's two commands are `make demo` and `make test`; everything else serves them.
 SHELL := /bin/bash
 PYTHON ?= python3
-VENV := .venv
+# Another Python gets a venv of its own: make test-fast PYTHON=python3.13 VENV=.venv-3.13
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(abspath collections)
 
-.PHONY: setup test lint unit twin-up twin-down twin-status demo bench clean
+.PHONY: setup test test-fast lint unit twin-up twin-down twin-status demo bench clean
 
 setup: $(STAMP)
 
@@ -28,6 +29,11 @@ unit: setup
 
 test: lint unit
 
+# Every test not marked slow: the Lambda, the automation engine, the twins' units, the modules. CI also runs these on
+# the newest Python the machine has.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" -q
+
 twin-up: setup
 	$(BIN)/python -m emulator up
 
@@ -45,4 +51,4 @@ bench: setup
 
 clean:
 	-$(BIN)/python -m emulator down
-	rm -rf $(VENV) .twin .pytest_cache .ruff_cache build
+	rm -rf $(VENV) .venv-3.* .twin .pytest_cache .ruff_cache build

@@ -216,6 +216,17 @@ class RunbookHarness:
         _wait_until(reached, f"execution {execution_id} to run {step_name}", lambda: latest)
         return latest[0]
 
+    def wait_for_step_status(self, execution_id: str, step_name: str, statuses: set[str]) -> Execution:
+        latest: list[Execution] = []
+
+        def reached() -> bool:
+            latest[:] = [self.execution(execution_id)]
+            steps = [step for step in latest[0].steps if step["StepName"] == step_name]
+            return bool(steps) and steps[-1].get("StepStatus") in statuses
+
+        _wait_until(reached, f"step {step_name} of {execution_id} to reach {sorted(statuses)}", lambda: latest)
+        return latest[0]
+
     def signal(self, execution_id: str, signal_type: str, comment: str) -> None:
         self.twin.client("ssm").send_automation_signal(
             AutomationExecutionId=execution_id, SignalType=signal_type, Payload={"Comment": [comment]}

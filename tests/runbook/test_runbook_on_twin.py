@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.runbook.harness import Execution, Notification, RunbookHarness
+from tests.runbook.harness import FINAL_STATUSES, Execution, Notification, RunbookHarness
 
 pytestmark = [pytest.mark.twin, pytest.mark.slow]
 
@@ -114,12 +114,26 @@ def test_stopped_instance_is_started_and_healthy(runbook: RunbookHarness) -> Non
     assert message["alert_id"] is None
 
 
-def test_pending_instance_is_waited_for_then_rebooted(runbook: RunbookHarness) -> None:
-    runbook.set_timings(pending_seconds=200)
-    instance_id = runbook.launch()
-    assert runbook.state(instance_id) == "pending"
+def _release_settling_instance(runbook: RunbookHarness, instance_id: str, transition_seconds: float) -> Execution:
+    """Start the runbook on an instance mid-transition and let the transition end only once the runbook waits.
 
-    execution = runbook.run(InstanceId=instance_id, Reason=REASON)
+    The clock runs at real speed meanwhile, so a busy machine cannot let the transition end before the runbook
+    reads it; then a jump ends it, well inside the wait's 600 s timeout, and the test clock's pace returns.
+    """
+    execution_id = runbook.start(InstanceId=instance_id, Reason=REASON)
+    runbook.wait_for_current_step(execution_id, "waitUntilSettled")
+    runbook.twin.clock(advance_seconds=transition_seconds + 1)
+    return runbook.wait_for_step_status(execution_id, "waitUntilSettled", {"Success"})
+
+
+def test_pending_instance_is_waited_for_then_rebooted(runbook: RunbookHarness) -> None:
+    runbook.set_timings(pending_seconds=300)
+    with runbook.twin.clock_speed(1):
+        instance_id = runbook.launch()
+        assert runbook.state(instance_id) == "pending"
+        waiting = _release_settling_instance(runbook, instance_id, 300)
+
+    execution = runbook.wait_for_status(waiting.execution_id, FINAL_STATUSES)
 
     assert execution.status == "Success"
     assert execution.step("waitUntilSettled")["StepStatus"] == "Success"
@@ -132,11 +146,13 @@ def test_pending_instance_is_waited_for_then_rebooted(runbook: RunbookHarness) -
 
 def test_stopping_instance_is_waited_for_then_started(runbook: RunbookHarness) -> None:
     instance_id = runbook.running_instance()
-    runbook.set_timings(stopping_seconds=200)
-    runbook.twin.client("ec2").stop_instances(InstanceIds=[instance_id])
-    assert runbook.state(instance_id) == "stopping"
+    runbook.set_timings(stopping_seconds=300)
+    with runbook.twin.clock_speed(1):
+        runbook.twin.client("ec2").stop_instances(InstanceIds=[instance_id])
+        assert runbook.state(instance_id) == "stopping"
+        waiting = _release_settling_instance(runbook, instance_id, 300)
 
-    execution = runbook.run(InstanceId=instance_id, Reason=REASON)
+    execution = runbook.wait_for_status(waiting.execution_id, FINAL_STATUSES)
 
     assert execution.status == "Success"
     assert execution.step("waitUntilSettled")["StepStatus"] == "Success"
