@@ -12,7 +12,7 @@ import math
 import sys
 import time
 
-from demo.acts import ActFailedError, act_slow_calls, act_stopped_instance
+from demo.acts import ActFailedError, HopTime, act_slow_calls, act_stopped_instance
 from demo.stage import Stage, StageError
 from demo.summary import print_summary
 from demo.timeline import Timeline
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     timeline.emit("demo", f"Lambda guard scaled to the clock: {', '.join(stage.extra_vars)}")
 
     failure: str | None = None
-    hops: dict[str, float] = {}
+    hops: dict[str, HopTime] = {}
     started = time.monotonic()
     try:
         stage.deploy()

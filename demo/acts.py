@@ -36,6 +36,14 @@ class ActFailedError(Exception):
     """A hop of the chain did not happen in time."""
 
 
+@dataclass(frozen=True)
+class HopTime:
+    """How long one hop took after the one before it, in twin time and in real time."""
+
+    twin_seconds: float
+    real_seconds: float
+
+
 @dataclass
 class Observation:
     """The demo's looks at the twin clock during one wait."""
@@ -55,15 +63,16 @@ def wait_for_hop(
     what: str,
     twin_budget_seconds: float,
     real_ceiling_seconds: float = DEFAULT_REAL_CEILING_SECONDS,
-) -> float:
-    """Wait until `condition` holds, for at most `twin_budget_seconds` of twin time; returns the twin time it took.
+) -> HopTime:
+    """Wait until `condition` holds, for at most `twin_budget_seconds` of twin time; returns the time it took.
 
     The condition reads what the watchers saw. Before giving up on a spent budget it waits for one fresh round of
     the watchers, so a hop that happened in time but was seen late still counts.
     """
     now = stage.twin.now()
     seen = Observation(started=now, last=now)
-    real_deadline = time.monotonic() + real_ceiling_seconds
+    real_start = time.monotonic()
+    real_deadline = real_start + real_ceiling_seconds
     while not condition():
         seen.look(stage.twin.now())
         spent = seen.last - seen.started
@@ -80,7 +89,7 @@ def wait_for_hop(
                 "twin time); run the demo again on a quieter machine or with a lower --clock-speed"
             )
         time.sleep(POLL_SECONDS)
-    return stage.twin.now() - seen.started
+    return HopTime(stage.twin.now() - seen.started, time.monotonic() - real_start)
 
 
 def _budget_spent(what: str, budget: float, seen: Observation, stage: Stage) -> str:
@@ -124,13 +133,13 @@ def wait_virtual(stage: Stage, seconds: float) -> None:
 
 def act_slow_calls(
     stage: Stage, real_ceiling_seconds: float, on_started: Callable[[], None] | None = None
-) -> dict[str, float]:
+) -> dict[str, HopTime]:
     """Slow /api/data calls -> Critical -> webhook -> runbook reboots -> notification -> the alert resolves.
 
-    Returns the twin seconds each hop took after the one before it.
+    Returns the time each hop took after the one before it.
     """
     assert stage.service is not None and stage.instance is not None
-    hops: dict[str, float] = {}
+    hops: dict[str, HopTime] = {}
 
     def hop(name: str, condition: Callable[[], bool], what: str) -> None:
         hops[name] = wait_for_hop(stage, condition, what, HOP_BUDGETS[name], real_ceiling_seconds)
@@ -154,10 +163,10 @@ def act_slow_calls(
     return hops
 
 
-def act_stopped_instance(stage: Stage, real_ceiling_seconds: float) -> dict[str, float]:
+def act_stopped_instance(stage: Stage, real_ceiling_seconds: float) -> dict[str, HopTime]:
     """The instance stops -> its logs stop -> MissingData -> runbook starts it -> notification -> resolved."""
     assert stage.instance is not None
-    hops: dict[str, float] = {}
+    hops: dict[str, HopTime] = {}
 
     def hop(name: str, condition: Callable[[], bool], what: str) -> None:
         hops[name] = wait_for_hop(stage, condition, what, HOP_BUDGETS[name], real_ceiling_seconds)

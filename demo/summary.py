@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from demo.service import ServiceState
 from demo.timeline import Timeline
+
+if TYPE_CHECKING:
+    from demo.acts import HopTime
 
 
 def print_summary(
@@ -14,7 +17,7 @@ def print_summary(
     service: ServiceState | None,
     real_seconds: float,
     failure: str | None,
-    hops: dict[str, float] | None = None,
+    hops: dict[str, HopTime] | None = None,
     slowdowns: list[tuple[float, float]] | None = None,
 ) -> None:
     deliveries = timeline.of("sumo")
@@ -26,9 +29,13 @@ def print_summary(
     print(f"result                 {'FAILED: ' + failure if failure else 'the whole chain worked, twice'}")
     print(f"acts took              {real_seconds:.1f} s real")
     if hops:
-        slowest = max(hops, key=hops.__getitem__)
-        print(f"hops, twin time        {', '.join(f'{name} {seconds:.0f} s' for name, seconds in hops.items())}")
-        print(f"slowest hop            {slowest} ({hops[slowest] / 60:.1f} min of twin time)")
+        print(f"hops, twin time        {', '.join(f'{name} {hop.twin_seconds:.0f} s' for name, hop in hops.items())}")
+        print(f"hops, real time        {', '.join(f'{name} {hop.real_seconds:.1f} s' for name, hop in hops.items())}")
+        slowest = max(hops, key=lambda name: hops[name].real_seconds)
+        print(
+            f"slowest hop            {slowest}: {hops[slowest].real_seconds:.1f} s real, "
+            f"{hops[slowest].twin_seconds / 60:.1f} min of twin time"
+        )
     if slowdowns:
         speeds = ", ".join(f"to {speed:g}x" for _lag, speed in slowdowns)
         print(f"clock slowed           {speeds} (the machine was busy)")
