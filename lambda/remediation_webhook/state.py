@@ -5,16 +5,11 @@ DynamoDB's per-item atomicity makes concurrent invocations take turns and exactl
 
     (no item) or IDLE ──claim──▶ DECIDED(alert_key, client_token, start_request, cooldown_until, attempt slots)
 
-A claim succeeds only if all of these hold on the item as DynamoDB sees it at the moment of the write:
-
-- dedup: ``alert_key`` differs from the claimant's (one alert, however often delivered, is decided once);
-- cooldown: ``cooldown_until <= now`` (no start for this target inside the cooldown of the previous one);
-- attempt cap: ``attempt_0 <= now - window``. ``attempt_0 … attempt_{N-1}`` is a shift register of the last N start
-  times (0 = empty slot), oldest first; a claim shifts it left and writes ``now`` last. The oldest of the last N starts
-  being outside the window means fewer than N starts inside it: an exact sliding window, decided in the same write.
-
-A losing claim gets the item as it was (ReturnValuesOnConditionCheckFailure=ALL_OLD) and learns why it lost with no
-second read, in this order: same ``alert_key`` → DUPLICATE; ``cooldown_until > now`` → COOLDOWN; else → EXHAUSTED.
+The rules of a claim, of a losing claim's verdict and of the escalation are written once, in guard_model.py, whose
+``GuardModel`` is the in-memory reference this store is tested against. Here each rule is a condition DynamoDB checks
+on the item as it is at the moment of the write. The attempt slots ``attempt_0 … attempt_{N-1}`` are the model's
+shift register. A losing claim gets the item as it was (ReturnValuesOnConditionCheckFailure=ALL_OLD) and learns why
+it lost with no second read.
 
 The claim records the exact StartAutomationExecution request, ClientToken included. Starting is therefore a separate,
 idempotent effect of the decision: the winner sends it; a loser inside the cooldown re-sends the same request to learn
@@ -25,8 +20,7 @@ nothing is re-sent. A claim is never rolled back: a failed start still counts as
 fewer reboots.
 
 EXHAUSTED ──claim_escalation──▶ ESCALATED(escalated_until = attempt_0 + window): a second conditional write lets exactly
-one invocation per exhausted window publish the escalation; if publishing fails, the claim is released so a later
-delivery tries again.
+one invocation per exhausted window publish the escalation; if publishing fails, release_escalation gives it back.
 
 Powertools' idempotency utility is not used: it runs one call once per key, whereas cooldown and the cap decide
 across different alerts for one target and count starts in a sliding window, and it writes twice per call (in
@@ -38,21 +32,17 @@ yet deleted still behaves correctly.
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .guard_model import GuardRules, Verdict, losing_verdict
+
+__all__ = ["Decision", "DecisionStore", "Verdict"]
+
 _TTL_MARGIN_SECONDS = 3600
-
-
-class Verdict(enum.Enum):
-    START = "start"
-    DUPLICATE = "duplicate"
-    COOLDOWN = "cooldown"
-    EXHAUSTED = "exhausted"
 
 
 @dataclass(frozen=True)
@@ -74,14 +64,14 @@ class DecisionStore:
     def __init__(self, dynamodb_client: Any, table: str, cooldown_seconds: int, max_attempts: int, window_seconds: int):
         self._dynamodb = dynamodb_client
         self._table = table
-        self._cooldown = cooldown_seconds
+        self.rules = GuardRules(cooldown_seconds, max_attempts, window_seconds)
         self._slots = [f"attempt_{index}" for index in range(max_attempts)]
-        self._window = window_seconds
 
     def claim(self, target_label: str, alert_key: str, request: dict[str, Any], now: float) -> Decision:
-        """Decide whether `alert_key` may start `request` on the target now (the module docstring has the rules)."""
+        """Decide whether `alert_key` may start `request` on the target now (guard_model.py has the rules)."""
         now_s = int(now)
-        cooldown_until = now_s + self._cooldown
+        cooldown_until = self.rules.cooldown_until(now_s)
+        expires_at = now_s + max(self.rules.cooldown_seconds, self.rules.window_seconds) + _TTL_MARGIN_SECONDS
         names = {f"#s{index}": slot for index, slot in enumerate(self._slots)}
         shifts = [f"#s{index} = if_not_exists(#s{index + 1}, :zero)" for index in range(len(self._slots) - 1)]
         values = {
@@ -89,9 +79,9 @@ class DecisionStore:
             ":token": {"S": request["ClientToken"]},
             ":request": {"S": json.dumps(request, sort_keys=True, separators=(",", ":"))},
             ":now": {"N": str(now_s)},
-            ":cutoff": {"N": str(now_s - self._window)},
+            ":cutoff": {"N": str(self.rules.window_cutoff(now_s))},
             ":cooldown_until": {"N": str(cooldown_until)},
-            ":expires_at": {"N": str(now_s + max(self._cooldown, self._window) + _TTL_MARGIN_SECONDS)},
+            ":expires_at": {"N": str(expires_at)},
         }
         if shifts:  # DynamoDB rejects an unused placeholder, and with one slot nothing shifts
             values[":zero"] = {"N": "0"}
@@ -130,15 +120,10 @@ class DecisionStore:
         cooldown_until = _number(old, "cooldown_until")
         raw_request = old.get("start_request", {}).get("S")
         request = json.loads(raw_request) if raw_request else None
-        if old.get("alert_key", {}).get("S") == alert_key:
-            verdict = Verdict.DUPLICATE
-        elif cooldown_until > now:
-            verdict = Verdict.COOLDOWN
-        else:
-            verdict = Verdict.EXHAUSTED
+        verdict = losing_verdict(old.get("alert_key", {}).get("S") == alert_key, cooldown_until, now)
         # Re-sending is safe only while the decided execution is recent; outside the cooldown it is never re-sent.
         replay = request if cooldown_until > now else None
-        retry_at = _number(old, self._slots[0]) + self._window
+        retry_at = self.rules.retry_at(_number(old, self._slots[0]))
         return Decision(verdict, replay, cooldown_until, retry_at)
 
     def claim_escalation(self, target_label: str, retry_at: float, now: float) -> bool:
@@ -154,7 +139,7 @@ class DecisionStore:
                 UpdateExpression="SET escalated_until = :retry_at",
                 ExpressionAttributeNames={"#s0": self._slots[0]},
                 ExpressionAttributeValues={
-                    ":cutoff": {"N": str(int(now) - self._window)},
+                    ":cutoff": {"N": str(self.rules.window_cutoff(int(now)))},
                     ":now": {"N": str(int(now))},
                     ":retry_at": {"N": str(int(retry_at))},
                 },
