@@ -1,26 +1,49 @@
-"""The product-side backtest: the monitor and the guard exactly as the deployment inventory and the roles define them,
-replayed over generated access logs."""
+"""The product-side backtest: the monitor and the guard as Ansible resolves them from the deployment inventory and the
+roles (one ansible-playbook run of playbooks/backtest_settings.yml), replayed over generated access logs."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from emulator.sumo.backtest import SETTING_KEYS, build_parser, parse_arguments, run_cli
 from tests.emulator.sumo_query.samples import START_MS, combined_log_line
-from tools.access_log import main as access_log_main
-from tools.backtest_inventory import REPO_ROOT, Deployment, main, settings_from_inventory
-from tools.inventory_vars import InventoryError
+from tools.ansible_settings import ansible_playbook
+from tools.backtest_inventory import (
+    REPO_ROOT,
+    Deployment,
+    MonitorRole,
+    collection_module,
+    main,
+    render_request,
+    setting,
+    settings_from_inventory,
+)
 
 LOCAL_INVENTORY = REPO_ROOT / "inventory" / "local"
 QUERY_MODULE = (
     REPO_ROOT / "collections/ansible_collections/autoremediation/sumo_aws/plugins/module_utils/sumologic_query.py"
 )
 MINUTE = 60_000
+ROLE_DEFAULTS = {
+    "threshold": 5.0,
+    "threshold_type": "GreaterThan",
+    "time_range": "10m",
+    "field": "slow_calls",
+    "missing_data_time_range": "10m",
+    "evaluation_delay": "0m",
+    "source_category": "prod/api",
+    "cooldown_seconds": 900,
+    "max_attempts": 3,
+    "window_seconds": 21600,
+}
 
 
 def sumologic_query() -> Any:
@@ -32,7 +55,7 @@ def sumologic_query() -> Any:
     return module
 
 
-def write_log(path: Path, minutes: int, slow_at_seconds: list[float] = (), fast_per_minute: int = 2) -> Path:  # type: ignore[assignment]
+def write_log(path: Path, minutes: int, slow_at_seconds: tuple[float, ...] = (), fast_per_minute: int = 2) -> Path:
     """`fast_per_minute` 120 ms /api/data calls each minute, plus one 3.5 s call at each offset in `slow_at_seconds`."""
     calls = [(START_MS + int(second * 1000), 3500) for second in slow_at_seconds]
     for minute in range(minutes):
@@ -43,8 +66,17 @@ def write_log(path: Path, minutes: int, slow_at_seconds: list[float] = (), fast_
 
 
 def backtest(capsys: pytest.CaptureFixture[str], log: Path, *arguments: str) -> dict[str, Any]:
+    """The JSON report of the command line (one ansible-playbook run)."""
     assert main([str(log), *arguments, "--json"]) == 0, capsys.readouterr().err
     return json.loads(capsys.readouterr().out)
+
+
+def refused(capsys: pytest.CaptureFixture[str], log: Path, *arguments: str) -> str:
+    """The error of a command line that must fail: exit 2, a message, no traceback."""
+    assert main([str(log), *arguments]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("backtest_inventory: ") and "Traceback" not in error
+    return error
 
 
 def triggers(report: dict[str, Any]) -> list[tuple[int, str]]:
@@ -60,11 +92,33 @@ def inventory_copy(tmp_path: Path, overrides: str) -> Path:
     return inventory
 
 
-def six_slow_calls_in_ten_minutes() -> list[float]:
-    return [10, 100, 200, 300, 400, 590]
+def bare_inventory(tmp_path: Path) -> Path:
+    """An inventory with localhost and no variables at all."""
+    inventory = tmp_path / "bare"
+    inventory.mkdir()
+    (inventory / "hosts.yml").write_text((LOCAL_INVENTORY / "hosts.yml").read_text())
+    return inventory
 
 
-# --- the inventory's defaults ----------------------------------------------------------------------------------------
+def six_slow_calls_in_ten_minutes() -> tuple[float, ...]:
+    return (10, 100, 200, 300, 400, 590)
+
+
+@pytest.fixture(scope="module")
+def local_settings() -> dict[str, Any]:
+    """inventory/local as Ansible resolves it, once for the replay tests."""
+    base, warnings = settings_from_inventory(Deployment(LOCAL_INVENTORY), [], given_by_flags=set())
+    assert warnings == []
+    return base
+
+
+def replay(capsys: pytest.CaptureFixture[str], base: dict[str, Any], log: Path, *flags: str) -> dict[str, Any]:
+    """The generic backtest's JSON report over `log` with `base` settings (no Ansible run)."""
+    assert run_cli(parse_arguments(build_parser(), [str(log), *flags, "--json"]), base) == 0, capsys.readouterr().err
+    return json.loads(capsys.readouterr().out)
+
+
+# --- the deployment, resolved by Ansible ------------------------------------------------------------------------------
 
 
 def test_the_inventory_monitor_is_the_roles_query_and_trigger(
@@ -80,137 +134,253 @@ def test_the_inventory_monitor_is_the_roles_query_and_trigger(
         "missing_data_time_range_seconds": 600,
         "evaluation_delay_seconds": 0,
     }
+    assert report["guard"] == {"cooldown_seconds": 900, "max_attempts": 3, "window_seconds": 21600}
 
 
-def test_six_slow_calls_within_ten_minutes_fire_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_role_defaults_apply_when_the_inventory_sets_nothing(tmp_path: Path) -> None:
+    base, _ = settings_from_inventory(Deployment(bare_inventory(tmp_path)), [], given_by_flags=set())
+    assert base["query"] == sumologic_query().render_monitor_query({"source_category": "prod/api"})
+    assert {key: value for key, value in base.items() if key != "query"} == ROLE_DEFAULTS
+
+
+def test_group_vars_and_host_vars_are_read_and_host_vars_win(tmp_path: Path) -> None:
+    inventory = bare_inventory(tmp_path)
+    (inventory / "group_vars").mkdir()
+    (inventory / "group_vars" / "all.yml").write_text(
+        "---\nsumo_monitoring_slow_call_count: 6\nremediation_lambda_max_attempts: 9\nsumo_monitoring_time_range: 5m\n"
+    )
+    (inventory / "host_vars").mkdir()
+    (inventory / "host_vars" / "localhost.yml").write_text("---\nremediation_lambda_max_attempts: 2\n")
+    base, _ = settings_from_inventory(Deployment(inventory), [], given_by_flags=set())
+    assert (base["threshold"], base["time_range"], base["max_attempts"]) == (6, "5m", 2)
+
+
+def test_extra_vars_win_over_the_inventory_in_every_form_ansible_takes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inventory = inventory_copy(tmp_path, "sumo_monitoring_slow_call_count: 9\nsumo_monitoring_time_range: 5m\n")
+    (tmp_path / "guard.yml").write_text("---\nremediation_lambda_cooldown_seconds: 60\n")
     log = write_log(tmp_path / "access.log", 25, six_slow_calls_in_ten_minutes())
-    report = backtest(capsys, log, "--inventory", str(LOCAL_INVENTORY))
+    arguments = ["--inventory", str(inventory), "-e", "sumo_monitoring_slow_call_count=6"]
+    arguments += ["-e", '{"sumo_monitoring_time_range": "15m"}', "-e", f"@{tmp_path / 'guard.yml'}"]
+    report = backtest(capsys, log, *arguments)
+    assert (report["trigger"]["threshold"], report["trigger"]["time_range_seconds"]) == (6, 900)
+    assert report["guard"]["cooldown_seconds"] == 60
+    assert report["events"] == []
+
+
+def test_a_lookup_is_resolved_by_ansible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKTEST_TEST_WINDOW", "30m")
+    inventory = inventory_copy(
+        tmp_path, "sumo_monitoring_time_range: \"{{ lookup('ansible.builtin.env', 'BACKTEST_TEST_WINDOW') }}\"\n"
+    )
+    base, _ = settings_from_inventory(Deployment(inventory), [], given_by_flags=set())
+    assert base["time_range"] == "30m"
+
+
+def test_inventory_values_may_refer_to_other_variables(tmp_path: Path) -> None:
+    inventory = inventory_copy(
+        tmp_path,
+        "team_slow_call_budget: 2\n"
+        'sumo_monitoring_slow_call_count: "{{ team_slow_call_budget | int + 1 }}"\n'
+        'sumo_monitoring_source_category: "{{ team_env }}/api"\n'
+        "team_env: staging\n",
+    )
+    base, _ = settings_from_inventory(Deployment(inventory), [], given_by_flags=set())
+    assert base["query"].startswith('_sourceCategory=staging/api "/api/data"')
+    assert (base["threshold"], base["source_category"]) == (3, "staging/api")
+
+
+def test_volume_mode_and_no_missing_data_come_from_the_roles_expressions(tmp_path: Path) -> None:
+    inventory = inventory_copy(
+        tmp_path,
+        "sumo_monitoring_mode: volume\nsumo_monitoring_volume_threshold: 30\n"
+        "sumo_monitoring_missing_data: false\nsumo_monitoring_evaluation_delay: 5m\n",
+    )
+    base, _ = settings_from_inventory(Deployment(inventory), [], given_by_flags=set())
+    assert base["query"] == '_sourceCategory=prod/api "/api/data"\n| count'
+    assert (base["field"], base["threshold"]) == ("_count", 30)
+    assert (base["missing_data_time_range"], base["evaluation_delay"]) == (None, "5m")
+
+
+def _encrypt(tmp_path: Path, name: str, value: str, password: str) -> tuple[str, Path]:
+    """`name: !vault |...` as ansible-vault encrypt_string writes it, and the password file."""
+    password_file = tmp_path / f"vault-pass-{password}"
+    password_file.write_text(password + "\n")
+    vault = str(Path(ansible_playbook()).with_name("ansible-vault"))
+    encrypted = subprocess.run(
+        [vault, "encrypt_string", "--vault-password-file", str(password_file), "--name", name, value],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return encrypted, password_file
+
+
+def test_a_vault_encrypted_inventory_value_is_decrypted_with_the_password_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    encrypted, password_file = _encrypt(tmp_path, "sumo_monitoring_slow_call_count", "7", "right-password")
+    inventory = inventory_copy(tmp_path, encrypted)
+    log = write_log(tmp_path / "access.log", 3)
+    report = backtest(capsys, log, "--inventory", str(inventory), "--vault-password-file", str(password_file))
+    assert report["trigger"]["threshold"] == 7
+    _, wrong = _encrypt(tmp_path, "unused", "x", "wrong-password")
+    error = refused(capsys, log, "--inventory", str(inventory), "--vault-password-file", str(wrong))
+    assert "sumo_monitoring_slow_call_count" in error and "Decryption failed" in error
+    assert "a flag gives the setting instead: --threshold" in error
+
+
+def test_a_vault_encrypted_vars_file_needs_the_right_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inventory = inventory_copy(tmp_path, "sumo_monitoring_time_range: 5m\n")
+    _, password_file = _encrypt(tmp_path, "unused", "x", "right-password")
+    vault = str(Path(ansible_playbook()).with_name("ansible-vault"))
+    vars_file = inventory / "group_vars" / "all" / "zz_tuning.yml"
+    subprocess.run([vault, "encrypt", "--vault-password-file", str(password_file), str(vars_file)], check=True)
+    _, wrong = _encrypt(tmp_path, "unused", "x", "wrong-password")
+    error = refused(capsys, write_log(tmp_path / "access.log", 3), "-i", str(inventory), "--vault-id", str(wrong))
+    assert "Decryption failed" in error
+
+
+def test_a_setting_given_by_a_flag_is_not_rendered(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inventory = inventory_copy(tmp_path, 'remediation_lambda_max_attempts: "{{ undefined_budget }}"\n')
+    log = write_log(tmp_path / "access.log", 3)
+    error = refused(capsys, log, "--inventory", str(inventory))
+    assert "remediation_lambda_max_attempts" in error and "'undefined_budget' is undefined" in error
+    assert "a flag gives the setting instead: --max-attempts" in error
+    report = backtest(capsys, log, "--inventory", str(inventory), "--max-attempts", "4")
+    assert report["guard"]["max_attempts"] == 4
+
+
+def test_names_no_role_reads_are_warned_about(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inventory = inventory_copy(tmp_path, "remediation_cooldown_seconds: 60\n")
+    assert main([str(write_log(tmp_path / "access.log", 3)), "--inventory", str(inventory)]) == 0
+    error = capsys.readouterr().err
+    assert "remediation_cooldown_seconds is set in the deployment but read by no role and ignored" in error
+    assert "use remediation_lambda_cooldown_seconds" in error
+
+
+# --- what Ansible refuses ---------------------------------------------------------------------------------------------
+
+
+def test_a_missing_inventory_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    error = refused(capsys, write_log(tmp_path / "access.log", 3), "--inventory", str(tmp_path / "no-such"))
+    assert f"--inventory {tmp_path / 'no-such'}: no such inventory file or directory" in error
+
+
+def test_values_the_roles_argument_specs_refuse_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inventory = inventory_copy(tmp_path, "sumo_monitoring_time_range: 7m\n")
+    error = refused(
+        capsys,
+        write_log(tmp_path / "access.log", 3),
+        "-i",
+        str(inventory),
+        "-e",
+        "sumo_monitoring_slow_call_count=many",
+    )
+    assert "sumo_monitoring_slow_call_count: argument 'sumo_monitoring_slow_call_count' is of type str" in error
+    assert "unable to convert to int" in error
+    assert "value of sumo_monitoring_time_range must be one of: 5m, 10m, 15m" in error and "got: 7m" in error
+
+
+def test_a_query_setting_the_collection_refuses_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inventory = inventory_copy(tmp_path, "sumo_monitoring_latency_regex: 'took=(?<ms>\\d+)'\n")
+    error = refused(capsys, write_log(tmp_path / "access.log", 3), "--inventory", str(inventory))
+    assert "latency_regex must capture the latency as (?<response_time>...)" in error
+    assert "--query" in error
+
+
+# --- what to render: the role's own expressions (no Ansible run) ------------------------------------------------------
+
+
+def test_the_rendered_templates_are_the_monitor_tasks_arguments() -> None:
+    role = MonitorRole.read(REPO_ROOT / "roles" / "sumo_monitoring")
+    task = yaml.safe_load((REPO_ROOT / "roles/sumo_monitoring/tasks/monitor.yml").read_text())[0]
+    request = render_request(role, SETTING_KEYS)
+    arguments = task["autoremediation.sumo_aws.sumologic_monitor"]
+    for name in ("query", "trigger_field", "threshold", "time_range", "missing_data", "evaluation_delay"):
+        assert request.monitor[name] == arguments[name]
+    assert "__sumo_monitoring_query" in request.facts
+    # What rendering reads, through the role's vars (the threshold and the query settings).
+    assert {"sumo_monitoring_slow_call_count", "sumo_monitoring_latency_regex"} <= set(request.monitor_checked)
+    assert "sumo_monitoring_webhook_secret" not in request.monitor_checked
+    assert request.guard_checked == sorted(
+        [
+            "remediation_lambda_cooldown_seconds",
+            "remediation_lambda_max_attempts",
+            "remediation_lambda_attempt_window_seconds",
+        ]
+    )
+
+
+def test_settings_given_by_flags_are_left_out_of_the_request() -> None:
+    role = MonitorRole.read(REPO_ROOT / "roles" / "sumo_monitoring")
+    request = render_request(role, ["threshold", "cooldown_seconds"])
+    assert set(request.monitor) == {"threshold"}
+    assert set(request.guard) == {"remediation_lambda_cooldown_seconds"}
+    assert "sumo_monitoring_time_range" not in request.monitor_checked
+
+
+@pytest.mark.parametrize(
+    ("rendered", "expected"),
+    [
+        ({"missing_data": "false", "missing_data_time_range": "30m", "time_range": "10m"}, None),
+        ({"missing_data": True, "missing_data_time_range": "30m", "time_range": "10m"}, "30m"),
+        ({"missing_data": "yes", "missing_data_time_range": "", "time_range": "15m"}, "15m"),
+    ],
+)
+def test_missing_data_follows_the_monitor_tasks_switch(rendered: dict[str, Any], expected: str | None) -> None:
+    assert setting("missing_data_time_range", rendered) == expected
+
+
+def test_an_argument_the_task_leaves_out_takes_the_modules_default() -> None:
+    spec = collection_module("plugins.modules.sumologic_monitor").argument_spec()
+    assert setting("threshold_type", {}) == spec["threshold_type"]["default"] == "GreaterThan"
+    assert setting("threshold_type", {"threshold_type": "LessThan"}) == "LessThan"
+
+
+# --- replays of the resolved inventory/local (no further Ansible run) -------------------------------------------------
+
+
+def test_six_slow_calls_within_ten_minutes_fire_once(
+    local_settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = replay(capsys, local_settings, write_log(tmp_path / "access.log", 25, six_slow_calls_in_ten_minutes()))
     # At 10:10 the window [10:00, 10:10) holds all six; at 10:11 the first has left it.
     assert triggers(report) == [(10, "Critical"), (11, "ResolvedCritical")]
     assert report["events"][0]["value"] == 6
     assert report["remediation"]["allowed"] == 1
 
 
-def test_five_slow_calls_within_ten_minutes_never_fire(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_five_slow_calls_within_ten_minutes_never_fire(
+    local_settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     log = write_log(tmp_path / "access.log", 25, six_slow_calls_in_ten_minutes()[:5])
-    report = backtest(capsys, log, "--inventory", str(LOCAL_INVENTORY))
+    report = replay(capsys, local_settings, log)
     assert report["events"] == []
     assert report["remediation"]["requests"] == 0
 
 
-def test_a_thousand_fast_calls_never_fire(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    log = write_log(tmp_path / "access.log", 10, fast_per_minute=100)
-    report = backtest(capsys, log, "--inventory", str(LOCAL_INVENTORY))
-    assert report["lines"] == 1000
-    assert report["events"] == []
-
-
 def test_silence_past_the_missing_data_window_is_a_remediation_request(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    local_settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     log = tmp_path / "access.log"
     lines = [combined_log_line(START_MS + minute * MINUTE, "/api/data", 120) for minute in (0, 1, 30)]
     log.write_text("\n".join(lines) + "\n")
-    report = backtest(capsys, log, "--inventory", str(LOCAL_INVENTORY))
+    report = replay(capsys, local_settings, log)
     # The last call before the gap is at 10:01; the 10-minute window is empty from 10:12 until the call at 10:30.
     assert triggers(report) == [(12, "MissingData"), (31, "ResolvedMissingData")]
     assert report["remediation"]["requests"] == 1
 
 
-# --- tuning through the inventory ------------------------------------------------------------------------------------
-
-
-def test_a_higher_slow_call_count_in_the_inventory_stops_six_calls_firing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    inventory = inventory_copy(tmp_path, "sumo_monitoring_slow_call_count: 6\n")
-    log = write_log(tmp_path / "access.log", 25, six_slow_calls_in_ten_minutes())
-    report = backtest(capsys, log, "--inventory", str(inventory))
-    assert report["trigger"]["threshold"] == 6
-    assert report["events"] == []
-
-
-def test_a_lower_latency_threshold_in_the_inventory_counts_more_calls_as_slow(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # 0.1 s: every 120 ms call is slow, so 2 calls a minute pass 5 within the third minute.
-    inventory = inventory_copy(tmp_path, "sumo_monitoring_latency_threshold_seconds: 0.1\n")
-    report = backtest(capsys, write_log(tmp_path / "access.log", 12), "--inventory", str(inventory))
-    assert "| where response_time > 100\n" in report["query"]
-    assert triggers(report) == [(3, "Critical")]
-
-
-def test_inventory_values_may_refer_to_other_variables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    inventory = inventory_copy(
-        tmp_path,
-        "team_slow_call_budget: 2\n"
-        'sumo_monitoring_slow_call_count: "{{ team_slow_call_budget }}"\n'
-        'sumo_monitoring_source_category: "{{ team_env }}/api"\n'
-        "team_env: staging\n",
-    )
-    log = write_log(tmp_path / "access.log", 25, six_slow_calls_in_ten_minutes()[:3])
-    report = backtest(capsys, log, "--inventory", str(inventory), "--source-category", "staging/api")
-    assert report["query"].startswith('_sourceCategory=staging/api "/api/data"')
-    assert report["trigger"]["threshold"] == 2
-    assert triggers(report)[0] == (4, "Critical")  # the third slow call is at 10:03:20
-
-
-def test_volume_mode_counts_every_call_against_the_volume_threshold(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    inventory = inventory_copy(tmp_path, "sumo_monitoring_mode: volume\nsumo_monitoring_volume_threshold: 30\n")
-    report = backtest(capsys, write_log(tmp_path / "access.log", 30, fast_per_minute=4), "--inventory", str(inventory))
-    assert report["query"] == '_sourceCategory=prod/api "/api/data"\n| count'
-    assert (report["trigger"]["field"], report["trigger"]["threshold"]) == ("_count", 30)
-    assert triggers(report) == [(8, "Critical")]  # 32 calls in [10:00, 10:08)
-
-
-def test_missing_data_off_in_the_inventory_drops_that_trigger(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    inventory = inventory_copy(tmp_path, "sumo_monitoring_missing_data: false\nsumo_monitoring_evaluation_delay: 5m\n")
-    report = backtest(capsys, write_log(tmp_path / "access.log", 5), "--inventory", str(inventory))
-    assert report["trigger"]["missing_data_time_range_seconds"] is None
-    assert report["trigger"]["evaluation_delay_seconds"] == 300
-
-
-def test_extra_vars_win_over_the_inventory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    log = write_log(tmp_path / "access.log", 25, six_slow_calls_in_ten_minutes())
-    arguments = ["--inventory", str(LOCAL_INVENTORY), "-e", "sumo_monitoring_slow_call_count=6"]
-    report = backtest(capsys, log, *arguments, "-e", "sumo_monitoring_time_range=15m")
-    assert (report["trigger"]["threshold"], report["trigger"]["time_range_seconds"]) == (6, 900)
-    assert report["events"] == []
-
-
-def test_flags_win_over_the_inventory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    log = write_log(tmp_path / "access.log", 25, six_slow_calls_in_ten_minutes())
-    report = backtest(capsys, log, "--inventory", str(LOCAL_INVENTORY), "--threshold", "6", "--cooldown-seconds", "60")
-    assert report["trigger"]["threshold"] == 6
-    assert report["guard"]["cooldown_seconds"] == 60
-    assert report["events"] == []
-
-
-def test_a_group_vars_all_file_is_read_when_there_is_no_directory(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    inventory = tmp_path / "inventory"
-    (inventory / "group_vars").mkdir(parents=True)
-    (inventory / "group_vars" / "all.yml").write_text("---\nsumo_monitoring_time_range: 5m\n")
-    report = backtest(capsys, write_log(tmp_path / "access.log", 3), "--inventory", str(inventory))
-    assert report["trigger"]["time_range_seconds"] == 300
-
-
-# --- the remediation guard --------------------------------------------------------------------------------------------
-
-
 def test_cooldown_and_attempt_cap_use_the_lambdas_deployed_values(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    local_settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Six slow calls in one minute at minutes 0, 12, 30, 50, 70 and 90: Critical one minute later each time.
-    bursts = [minute * 60 + second for minute in (0, 12, 30, 50, 70, 90) for second in range(0, 60, 10)]
-    log = write_log(tmp_path / "access.log", 105, bursts)
-    report = backtest(capsys, log, "--inventory", str(LOCAL_INVENTORY))
-    assert report["guard"] == {"cooldown_seconds": 900, "max_attempts": 3, "window_seconds": 21600}
+    bursts = tuple(minute * 60 + second for minute in (0, 12, 30, 50, 70, 90) for second in range(0, 60, 10))
+    report = replay(capsys, local_settings, write_log(tmp_path / "access.log", 105, bursts))
     outcomes = [
         ((event["at_ms"] - START_MS) // MINUTE, event["remediation"], event["escalated"])
         for event in report["events"]
@@ -227,123 +397,10 @@ def test_cooldown_and_attempt_cap_use_the_lambdas_deployed_values(
     assert report["remediation"] == {"requests": 6, "allowed": 3, "suppressed": 1, "refused": 2, "escalations": 1}
 
 
-def test_guard_values_from_the_inventory_change_the_arithmetic(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_flags_win_over_the_inventory(
+    local_settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    inventory = inventory_copy(tmp_path, "remediation_lambda_cooldown_seconds: 0\nremediation_lambda_max_attempts: 5\n")
-    bursts = [minute * 60 + second for minute in (0, 12, 30, 50, 70, 90) for second in range(0, 60, 10)]
-    report = backtest(capsys, write_log(tmp_path / "access.log", 105, bursts), "--inventory", str(inventory))
-    assert report["remediation"] == {"requests": 6, "allowed": 5, "suppressed": 0, "refused": 1, "escalations": 1}
-
-
-# --- what cannot be read ----------------------------------------------------------------------------------------------
-
-
-def test_a_lookup_in_a_needed_variable_asks_for_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    inventory = inventory_copy(tmp_path, "sumo_monitoring_time_range: \"{{ lookup('env', 'WINDOW') }}\"\n")
-    log = write_log(tmp_path / "access.log", 3)
-    assert main([str(log), "--inventory", str(inventory)]) == 2
-    error = capsys.readouterr().err
-    assert "sumo_monitoring_time_range uses an Ansible lookup, lookup('env', ...)" in error
-    assert "pass --time-range or -e sumo_monitoring_time_range=VALUE" in error
-    assert main([str(log), "--inventory", str(inventory), "--time-range", "10m"]) == 0
-
-
-def test_a_value_the_roles_argument_spec_refuses_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    inventory = inventory_copy(tmp_path, "sumo_monitoring_time_range: 7m\n")
-    assert main([str(write_log(tmp_path / "access.log", 3)), "--inventory", str(inventory)]) == 2
-    error = capsys.readouterr().err
-    assert "sumo_monitoring_time_range must be one of 5m, 10m, 15m" in error
-    assert "got '7m' from " in error and "zz_tuning.yml" in error
-
-
-def test_a_query_setting_the_collection_refuses_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    inventory = inventory_copy(tmp_path, "sumo_monitoring_latency_regex: 'took=(?<ms>\\d+)'\n")
-    assert main([str(write_log(tmp_path / "access.log", 3)), "--inventory", str(inventory)]) == 2
-    assert "latency_regex must capture the latency as (?<response_time>...)" in capsys.readouterr().err
-
-
-def test_names_no_role_reads_are_warned_about(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    inventory = inventory_copy(tmp_path, "remediation_cooldown_seconds: 60\n")
-    assert main([str(write_log(tmp_path / "access.log", 3)), "--inventory", str(inventory)]) == 0
-    error = capsys.readouterr().err
-    assert "remediation_cooldown_seconds" in error
-    assert "is read by no role and ignored; use remediation_lambda_cooldown_seconds" in error
-
-
-@pytest.mark.parametrize(
-    ("arguments", "message"),
-    [
-        (["--inventory", "no/such/inventory"], "expected an inventory directory"),
-        (["--inventory", str(LOCAL_INVENTORY), "-e", "slow calls=6"], "-e expects NAME=VALUE"),
-        (["--inventory", str(LOCAL_INVENTORY), "-e", "sumo_monitoring_slow_call_count=many"], "must be of type int"),
-    ],
-)
-def test_bad_inventory_arguments_are_refused_with_a_reason(
-    tmp_path: Path, arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main([str(write_log(tmp_path / "access.log", 3)), *arguments]) == 2
-    assert message in capsys.readouterr().err
-
-
-# --- the worked example of docs/backtest.md --------------------------------------------------------------------------
-
-
-def test_the_documented_worked_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    generate = ["--minutes", "120", "--slow", "20:3", "--slow", "21:3", "--slow", "40:4", "--slow", "45:4"]
-    assert access_log_main([*generate, "--slow", "70:6", "--silent", "90-104"]) == 0
-    log = tmp_path / "access.log"
-    log.write_text(capsys.readouterr().out)
-    report = backtest(capsys, log, "--inventory", str(LOCAL_INVENTORY))
-    assert report["lines"] == 2100
-    assert [
-        (event["at"][11:16], event["trigger"], event["detail"], event.get("remediation")) for event in report["events"]
-    ] == [
-        ("10:22", "Critical", "slow_calls=6", "allowed"),
-        ("10:31", "ResolvedCritical", "slow_calls=3", None),
-        ("10:46", "Critical", "slow_calls=8", "allowed"),
-        ("10:51", "ResolvedCritical", "slow_calls=4", None),
-        ("11:11", "Critical", "slow_calls=6", "allowed"),
-        ("11:21", "ResolvedCritical", "no slow_calls value", None),
-        ("11:40", "MissingData", "0 message(s) matched the scope", "refused"),
-        ("11:46", "ResolvedMissingData", "20 message(s) matched the scope", None),
-    ]
-    assert report["remediation"] == {"requests": 4, "allowed": 3, "suppressed": 0, "refused": 1, "escalations": 1}
-    tuned = backtest(capsys, log, "--inventory", str(LOCAL_INVENTORY), "-e", "sumo_monitoring_slow_call_count=7")
-    assert [(event["at"][11:16], event["trigger"]) for event in tuned["events"]] == [
-        ("10:46", "Critical"),
-        ("10:51", "ResolvedCritical"),
-        ("11:40", "MissingData"),
-        ("11:46", "ResolvedMissingData"),
-    ]
-
-
-# --- the playbook that applies the roles ------------------------------------------------------------------------------
-
-
-def test_play_vars_of_the_playbook_that_applies_the_role_win_over_the_inventory(tmp_path: Path) -> None:
-    (tmp_path / "site.yml").write_text(
-        "---\n- name: AWS\n  ansible.builtin.import_playbook: playbooks/aws.yml\n"
-        "- name: Sumo\n  ansible.builtin.import_playbook: playbooks/sumo.yml\n"
-    )
-    (tmp_path / "playbooks" / "vars").mkdir(parents=True)
-    (tmp_path / "playbooks" / "aws.yml").write_text(
-        "---\n- hosts: localhost\n  vars_files: [vars/guard.yml]\n  roles: [remediation_lambda]\n"
-    )
-    (tmp_path / "playbooks" / "vars" / "guard.yml").write_text("---\nremediation_lambda_max_attempts: 2\n")
-    (tmp_path / "playbooks" / "sumo.yml").write_text(
-        "---\n- hosts: localhost\n  vars:\n    sumo_monitoring_slow_call_count: 2\n"
-        "  roles:\n    - role: sumo_monitoring\n"
-    )
-    inventory = inventory_copy(tmp_path, "sumo_monitoring_slow_call_count: 9\nremediation_lambda_max_attempts: 9\n")
-    deployment = Deployment(inventory, site=tmp_path / "site.yml")
-    base, resolver = settings_from_inventory(deployment, {}, given_by_flags=set())
-    assert (base["threshold"], base["max_attempts"]) == (2, 2)
-    assert resolver.origin("sumo_monitoring_slow_call_count") == f"{tmp_path / 'playbooks' / 'sumo.yml'} (play vars)"
-
-
-def test_a_site_without_a_play_for_the_role_is_reported(tmp_path: Path) -> None:
-    (tmp_path / "site.yml").write_text("---\n- hosts: localhost\n  roles: [remediation_lambda]\n")
-    deployment = Deployment(LOCAL_INVENTORY, site=tmp_path / "site.yml")
-    with pytest.raises(InventoryError, match="expected one play applying the role sumo_monitoring, found 0"):
-        settings_from_inventory(deployment, {}, given_by_flags=set())
+    log = write_log(tmp_path / "access.log", 25, six_slow_calls_in_ten_minutes())
+    report = replay(capsys, local_settings, log, "--threshold", "6", "--cooldown-seconds", "60")
+    assert (report["trigger"]["threshold"], report["guard"]["cooldown_seconds"]) == (6, 60)
+    assert report["events"] == []
