@@ -9,7 +9,7 @@ import time
 from werkzeug.test import Client
 
 from emulator.clock import ScaledClock
-from emulator.service import TwinSettings
+from emulator.service_contract import TwinSettings
 from emulator.sumo import spec
 from emulator.sumo.auth import DEFAULT_ACCESS_ID, DEFAULT_ACCESS_KEY
 from emulator.sumo.server import create_sumo_twin

@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from emulator.service import TwinSettings
+from emulator.service_contract import TwinSettings
 
 READY_TIMEOUT_SECONDS = 90.0
 

@@ -4,10 +4,10 @@
 an HTTP front only translates the wire protocol.
 """
 
+from emulator.automation.automation_service import AutomationService
 from emulator.automation.document import AutomationDocument, StepDefinition, validate_document
 from emulator.automation.document_source import DocumentSource, InMemoryDocumentSource
 from emulator.automation.errors import AutomationError
-from emulator.automation.service import AutomationService
 
 __all__ = [
     "AutomationDocument",

@@ -31,7 +31,7 @@ from emulator.aws.function_url_events import (
 )
 from emulator.aws.lambda_runtime import FunctionVersion, LambdaRuntime
 from emulator.clock import Clock
-from emulator.service import TwinSettings, WSGIApp
+from emulator.service_contract import TwinSettings, WSGIApp
 
 LOG = logging.getLogger("twin.function_urls")
 

@@ -42,7 +42,7 @@ from emulator.aws.wire import (
     respond,
 )
 from emulator.clock import ScaledClock
-from emulator.service import TwinSettings
+from emulator.service_contract import TwinSettings
 
 log = logging.getLogger(__name__)
 

@@ -9,18 +9,11 @@ Settings: each flag has a key of the same name in the `--settings` YAML file (SE
 threshold_type, time_range, field, missing_data_time_range, evaluation_delay, source_category, cooldown_seconds,
 max_attempts, window_seconds); flags win. A caller that derives the settings elsewhere passes them to `run_cli`.
 
-Timestamps: a line starting with `{` is JSON and its "ts", "timestamp" or "@timestamp" key is used (ISO 8601
-text, or epoch seconds/milliseconds as a number); otherwise a leading ISO 8601 token (`2026-11-27T10:00:00Z`); otherwise
-the first combined-log field `[27/Nov/2026:10:00:00 +0000]`. ISO times without an offset are UTC. Lines without a
-timestamp are skipped and counted.
-
-Monitor model (as the Sumo twin evaluates it): every minute T, the query runs over messages with time in
-[T - delay - timeRange, T - delay) (delay: the evaluation delay, 0 by default). Without `field` the value is the
-number of result rows; with `field` each row's value is compared and one matching row is enough (Sumo's row-wise
-rule). Critical fires when the condition starts to hold and resolves (ResolvedCritical) when it no longer does.
-MissingData fires when no message matched the search scope within the missing-data time range (shifted by the same
-delay) and resolves when one does. Evaluation runs from the minute after the first line to the minute after the last
-line, both shifted by the delay. Each minute is summarized once and windows combine the minute summaries.
+The monitor is judged by the local Sumo's own rules, which this module calls and does not restate: message times
+(message_time.py; lines without one are skipped and counted), the window of each pass with the evaluation delay and
+the passes replayed (windows.py), the trigger comparison and the value reported (trigger_check.py), the missing-data
+and resolution rules (alert_rules.py) and durations (timefmt.py). Critical has no separate Resolved condition here:
+it clears when its condition no longer holds. Each minute is summarized once and windows combine the summaries.
 
 Remediation guard: each Critical or MissingData firing is one request. A request within the cooldown after the last
 allowed one is suppressed; otherwise, when the allowed requests within the attempt window already reach the cap, it
@@ -31,36 +24,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from emulator.sumo.alert_rules import Transition, clears, is_missing_data, transition
+from emulator.sumo.message_time import MessageTimeReader
 from emulator.sumo.query import CompiledQuery, LogRecord, QueryError, Summary, compile_query
-from emulator.sumo.query.values import to_number
+from emulator.sumo.query.values import Number, to_number
+from emulator.sumo.timefmt import is_duration, is_whole_minutes, parse_minutes_seconds
+from emulator.sumo.trigger_check import THRESHOLD_TYPES, TriggerVerdict, check_trigger
+from emulator.sumo.windows import MINUTE_MS, evaluation_window_ms, passes_over
 
-MINUTE_MS = 60_000
-THRESHOLD_TYPES = ("GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual")
-_COMPARE = {
-    "GreaterThan": lambda value, threshold: value > threshold,
-    "GreaterThanOrEqual": lambda value, threshold: value >= threshold,
-    "LessThan": lambda value, threshold: value < threshold,
-    "LessThanOrEqual": lambda value, threshold: value <= threshold,
-}
-_DURATION = re.compile(r"^-?(?:\d+[smhd])+$")
-_DURATION_PART = re.compile(r"(\d+)([smhd])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_MONTHS = {name: number for number, name in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}  # fmt: skip
-_COMBINED_TIME = re.compile(r"(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})")
-_JSON_TIME_KEYS = ("ts", "timestamp", "@timestamp")
 _DURATION_FLAGS = ("--time-range", "--missing-data-time-range", "--evaluation-delay")
-_UNSEEN = object()
 
 SETTING_KEYS = (
     "query",
@@ -83,90 +64,12 @@ class BacktestError(ValueError):
 
 def duration_seconds(text: object, what: str, allow_zero: bool = False) -> int:
     """Seconds in "-10m", "1h", "23h60m" (the sign is ignored); whole minutes only, as monitors run each minute."""
-    if not isinstance(text, str) or not _DURATION.match(text):
+    if not is_duration(text):
         raise BacktestError(f"{what} must be a duration like -10m, 15m or 1h, got {text!r}")
-    seconds = sum(int(amount) * _UNIT_SECONDS[unit] for amount, unit in _DURATION_PART.findall(text))
-    if seconds < 0 or (seconds == 0 and not allow_zero) or seconds % 60:
-        kind = "whole number of minutes" if allow_zero else "positive whole number of minutes"
-        raise BacktestError(f"{what} must be a {kind}, got {text!r}")
-    return seconds
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Timestamps
-
-
-class TimestampReader:
-    """Epoch ms of a log line by the documented rule; caches combined-log times, which repeat within a second."""
-
-    def __init__(self) -> None:
-        self._combined_cache: dict[str, object] = {}
-
-    def __call__(self, line: str) -> int | None:
-        if line.startswith("{"):
-            return self._json_time(line)
-        space = line.find(" ")
-        token = line if space < 0 else line[:space]
-        if len(token) >= 10 and token[4:5] == "-" and token[7:8] == "-":
-            return _iso_ms(token)
-        bracket = line.find("[")
-        if bracket < 0:
-            return None
-        stamp = line[bracket + 1 : bracket + 27]  # 27/Nov/2026:10:00:00 +0000
-        seconds = stamp[18:20]
-        if stamp[17:18] != ":" or not (seconds.isdigit() and seconds.isascii()) or int(seconds) > 59:
-            return None
-        # Cached per minute (date, hh:mm, offset), so a busy log parses each minute's time once.
-        minute_key = stamp[:17] + stamp[20:]
-        minute_ms = self._combined_cache.get(minute_key, _UNSEEN)
-        if minute_ms is _UNSEEN:
-            if len(self._combined_cache) > 100_000:
-                self._combined_cache.clear()
-            minute_ms = self._combined_cache[minute_key] = _combined_ms(stamp[:18] + "00" + stamp[20:])
-        return None if minute_ms is None else minute_ms + int(seconds) * 1000
-
-    @staticmethod
-    def _json_time(line: str) -> int | None:
-        try:
-            document = json.loads(line)
-        except ValueError:
-            return None
-        if not isinstance(document, dict):
-            return None
-        for key in _JSON_TIME_KEYS:
-            value = document.get(key)
-            if isinstance(value, str):
-                return _iso_ms(value)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                # Below 1e11 the number is seconds (1e11 s is the year 5138; 1e11 ms is 1973).
-                return int(value * 1000) if value < 1e11 else int(value)
-        return None
-
-
-def _iso_ms(text: str) -> int | None:
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
-
-
-def _combined_ms(stamp: str) -> int | None:
-    match = _COMBINED_TIME.fullmatch(stamp)
-    if match is None:
-        return None
-    day, month_name, year, hour, minute, second, sign, offset_hours, offset_minutes = match.groups()
-    month = _MONTHS.get(month_name)
-    if month is None:
-        return None
-    offset = timedelta(hours=int(offset_hours), minutes=int(offset_minutes)) * (-1 if sign == "-" else 1)
-    try:
-        moment = datetime(int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=timezone(offset))
-    except ValueError:
-        return None
-    return int(moment.timestamp() * 1000)
+        return parse_minutes_seconds(str(text), allow_zero=allow_zero)
+    except ValueError as error:
+        raise BacktestError(f"{what}: {error}") from None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -189,7 +92,7 @@ class TriggerSettings:
             raise BacktestError(
                 f"threshold type must be one of {', '.join(THRESHOLD_TYPES)}, got {self.threshold_type!r}"
             )
-        if self.evaluation_delay_seconds < 0 or self.evaluation_delay_seconds % 60:
+        if not is_whole_minutes(self.evaluation_delay_seconds):
             raise BacktestError(
                 f"evaluation delay must be a whole number of minutes, got {self.evaluation_delay_seconds} seconds"
             )
@@ -226,40 +129,49 @@ class MinuteBuckets:
     first_minute: int | None = None
     last_minute: int | None = None
 
+    def summaries_within(self, start_ms: int, end_ms: int) -> list[Summary]:
+        """The summaries of the minutes in [start_ms, end_ms) (both on minute boundaries)."""
+        empty: list[Summary] = []
+        return [
+            summary
+            for minute in range(start_ms // MINUTE_MS, end_ms // MINUTE_MS)
+            for summary in self.summaries.get(minute, empty)
+        ]
+
 
 def bucket_lines(
-    lines: Iterable[str], query: CompiledQuery, metadata: dict[str, str], read_time: TimestampReader | None = None
+    lines: Iterable[str], query: CompiledQuery, metadata: dict[str, str], read_time: MessageTimeReader | None = None
 ) -> MinuteBuckets:
     """Summarize each minute of `lines` once (runs of lines in the same minute are summarized together)."""
-    read_time = read_time or TimestampReader()
+    read_time = read_time or MessageTimeReader()
     buckets = MinuteBuckets()
+    summaries = buckets.summaries
     pending: list[LogRecord] = []
     pending_minute: int | None = None
-
-    def flush() -> None:
-        if pending_minute is not None and pending:
-            buckets.summaries.setdefault(pending_minute, []).append(query.summarize(pending))
-
+    minutes_seen: set[int] = set()
+    line_count = without_timestamp = 0
     for line in lines:
         line = line.rstrip("\r\n")
         if not line:
             continue
-        buckets.lines += 1
+        line_count += 1
         timestamp_ms = read_time(line)
         if timestamp_ms is None:
-            buckets.lines_without_timestamp += 1
+            without_timestamp += 1
             continue
         minute = timestamp_ms // MINUTE_MS
         if minute != pending_minute:
-            flush()
+            if pending:
+                summaries.setdefault(pending_minute, []).append(query.summarize(pending))  # type: ignore[arg-type]
             pending = []
             pending_minute = minute
-            if buckets.first_minute is None or minute < buckets.first_minute:
-                buckets.first_minute = minute
-            if buckets.last_minute is None or minute > buckets.last_minute:
-                buckets.last_minute = minute
+            minutes_seen.add(minute)
         pending.append(LogRecord(timestamp_ms, line, metadata))
-    flush()
+    if pending:
+        summaries.setdefault(pending_minute, []).append(query.summarize(pending))  # type: ignore[arg-type]
+    buckets.lines, buckets.lines_without_timestamp = line_count, without_timestamp
+    if minutes_seen:
+        buckets.first_minute, buckets.last_minute = min(minutes_seen), max(minutes_seen)
     return buckets
 
 
@@ -269,70 +181,50 @@ class MonitorEvent:
 
     at_ms: int
     trigger: str  # Critical, ResolvedCritical, MissingData, ResolvedMissingData
-    value: float | int | None  # the value judged: row count, or the extreme matching (or max) field value
+    value: Number | None  # the value judged: the row count, the deciding field value, or the scope matches
     detail: str
 
 
-def _judge(rows: list[dict[str, object]], trigger: TriggerSettings) -> tuple[bool, float | int | None, str]:
-    """Whether the Critical condition holds for `rows`, the value shown for it, and a description."""
-    compare = _COMPARE[trigger.threshold_type]
+def _judge(rows: list[dict[str, object]], trigger: TriggerSettings) -> tuple[TriggerVerdict, str]:
+    """The Critical condition's verdict on `rows`, and a description of the value that decided it."""
+    verdict = check_trigger(rows, trigger.threshold_type, trigger.threshold, trigger.field)
     if trigger.field is None:
-        return compare(len(rows), trigger.threshold), len(rows), f"{len(rows)} row(s)"
-    # Field names are case-insensitive in Sumo, as the twin's monitor evaluation also reads them.
-    wanted = trigger.field.lower()
-    keys = [next((key for key in row if key.lower() == wanted), None) for row in rows]
-    if rows and all(key is None for key in keys):
+        return verdict, f"{len(rows)} row(s)"
+    if rows and not verdict.field_found:
         raise BacktestError(
             f"the trigger field {trigger.field!r} is not in the query's results (fields: {', '.join(rows[0])})"
         )
-    values = [
-        number for row, key in zip(rows, keys, strict=True) if key and (number := to_number(row[key])) is not None
-    ]
-    matching = [value for value in values if compare(value, trigger.threshold)]
-    if matching:
-        shown = max(matching) if trigger.threshold_type.startswith("Greater") else min(matching)
-        return True, shown, f"{trigger.field}={shown}"
-    if not values:
-        return False, None, f"no {trigger.field} value"
-    return False, max(values), f"{trigger.field}={max(values)}"
+    return verdict, f"no {trigger.field} value" if verdict.value is None else f"{trigger.field}={verdict.value}"
 
 
 def replay_monitor(
     buckets: MinuteBuckets, query: CompiledQuery, trigger: TriggerSettings
 ) -> tuple[int, list[MonitorEvent]]:
-    """Evaluate every minute from the one after the first line to the one after the last (both shifted by the
-    evaluation delay); the number of evaluations and the transitions."""
+    """Run the monitor's passes over the buckets' minutes (windows.passes_over); the number of passes and the
+    transitions."""
     if buckets.first_minute is None or buckets.last_minute is None:
         return 0, []
-    window_minutes = trigger.time_range_seconds // 60
-    missing_minutes = (trigger.missing_data_time_range_seconds or 0) // 60
-    delay_minutes = trigger.evaluation_delay_seconds // 60
+    delay_seconds = trigger.evaluation_delay_seconds
     events: list[MonitorEvent] = []
     critical = missing = False
-    evaluations = 0
-    empty: list[Summary] = []
-    for now_minute in range(buckets.first_minute + 1 + delay_minutes, buckets.last_minute + 2 + delay_minutes):
-        evaluations += 1
-        at_ms = now_minute * MINUTE_MS
-        end_minute = now_minute - delay_minutes
-        window = [
-            s for minute in range(end_minute - window_minutes, end_minute) for s in buckets.summaries.get(minute, empty)
-        ]
-        holds, value, detail = _judge(query.finish(window), trigger)
-        if holds != critical:
-            critical = holds
-            events.append(MonitorEvent(at_ms, "Critical" if holds else "ResolvedCritical", value, detail))
-        if missing_minutes:
-            matched = sum(
-                summary.scope_matches
-                for minute in range(end_minute - missing_minutes, end_minute)
-                for summary in buckets.summaries.get(minute, empty)
-            )
-            if (matched == 0) != missing:
-                missing = matched == 0
+    passes = passes_over(buckets.first_minute, buckets.last_minute, delay_seconds)
+    for at_minute in passes:
+        at_ms = at_minute * MINUTE_MS
+        window = buckets.summaries_within(*evaluation_window_ms(at_ms, trigger.time_range_seconds, delay_seconds))
+        verdict, detail = _judge(query.finish(window), trigger)
+        change = transition(critical, verdict.holds, clears(verdict))
+        if change is not None:
+            critical = change is Transition.STARTS
+            events.append(MonitorEvent(at_ms, "Critical" if critical else "ResolvedCritical", verdict.value, detail))
+        if trigger.missing_data_time_range_seconds:
+            missing_window = evaluation_window_ms(at_ms, trigger.missing_data_time_range_seconds, delay_seconds)
+            matched = sum(summary.scope_matches for summary in buckets.summaries_within(*missing_window))
+            change = transition(missing, is_missing_data(matched), not is_missing_data(matched))
+            if change is not None:
+                missing = change is Transition.STARTS
                 trigger_type = "MissingData" if missing else "ResolvedMissingData"
                 events.append(MonitorEvent(at_ms, trigger_type, matched, f"{matched} message(s) matched the scope"))
-    return evaluations, events
+    return len(passes), events
 
 
 @dataclass(frozen=True)
@@ -613,7 +505,7 @@ def _attach_negative_durations(argv: list[str]) -> list[str]:
     """`--time-range -10m` as `--time-range=-10m`: argparse would otherwise read `-10m` as an option."""
     joined: list[str] = []
     for argument in argv:
-        if joined and joined[-1] in _DURATION_FLAGS and _DURATION.match(argument):
+        if joined and joined[-1] in _DURATION_FLAGS and is_duration(argument):
             joined[-1] = f"{joined[-1]}={argument}"
         else:
             joined.append(argument)

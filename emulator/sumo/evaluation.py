@@ -2,14 +2,12 @@
 Normal, Critical, Warning and MissingData, and plan the notifications those moves call for.
 
 Semantics (Sumo's documented behaviour where it exists, the stricter reading elsewhere):
-* Window of a trigger: [at - evaluationDelay - timeRange, at - evaluationDelay), message time in ms.
+* Window of a trigger: windows.py. Message times: message_time.py.
 * LogsStaticCondition (and the deprecated StaticCondition with occurrenceType ResultCount) compares `field` in
   every result row with the threshold (any row matching fires), or the number of result rows when there is no
-  `field`. The alert clears when no row matches the alert condition and, if a Resolved trigger exists, every row
-  (or the row count) meets its condition. resolutionWindow is not modelled: one clean pass resolves.
-* LogsMissingDataCondition: no log record in the window matches the query's search scope -> MissingData; records
-  come back -> ResolvedMissingData.
-* An alert notifies once when it starts and once (the Resolved type) when it clears, never while it stays active.
+  `field`; the comparison and the value reported: trigger_check.py. A Resolved trigger without a field uses its
+  alert trigger's field.
+* LogsMissingDataCondition, resolution and notifying once per start and clear: alert_rules.py.
   When Critical fires, Warning does not fire in the same pass.
 * A query the engine cannot compile or run puts a warning on the monitor (its `warnings`), is logged, and fires
   nothing; alerts already active stay as they are.
@@ -22,17 +20,20 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from emulator.sumo.alert_rules import Transition, clears, is_missing_data, transition
 from emulator.sumo.ids import new_object_id
 from emulator.sumo.library import LibraryItem
 from emulator.sumo.payload import render
 from emulator.sumo.query import CompiledQuery, QueryError, compile_query
+from emulator.sumo.query.values import Number
 from emulator.sumo.timefmt import describe_minutes, human_time, parse_duration_seconds
+from emulator.sumo.trigger_check import DEFAULT_THRESHOLD_TYPE, TriggerVerdict, check_trigger, condition_wording
 from emulator.sumo.webhook import PlannedDelivery
+from emulator.sumo.windows import evaluation_window_ms
 
 if TYPE_CHECKING:
     from emulator.sumo.backend import SumoBackend
@@ -43,12 +44,6 @@ logger = logging.getLogger("emulator.sumo")
 ALERT_KINDS = ("Critical", "Warning", "MissingData")
 MAX_AGGREGATE_RESULTS = 200
 MAX_RAW_RESULTS = 10
-_COMPARISONS = {
-    "GreaterThan": (lambda value, threshold: value > threshold, "Greater than"),
-    "GreaterThanOrEqual": (lambda value, threshold: value >= threshold, "Greater than or equal to"),
-    "LessThan": (lambda value, threshold: value < threshold, "Less than"),
-    "LessThanOrEqual": (lambda value, threshold: value <= threshold, "Less than or equal to"),
-}
 _STATIC_METHODS = ("LogsStaticCondition", "StaticCondition")
 _MAX_CACHED_QUERIES = 256
 
@@ -88,6 +83,15 @@ class AlertBook:
         alert_id = new_object_id(self._used_ids)
         self._used_ids.add(alert_id)
         return alert_id
+
+    def find(self, monitor_id: str, kind: str) -> Alert | None:
+        return self.active.get((monitor_id, kind))
+
+    def start(self, alert: Alert) -> None:
+        self.active[(alert.monitor_id, alert.trigger_type)] = alert
+
+    def clear(self, alert: Alert) -> None:
+        self.active.pop((alert.monitor_id, alert.trigger_type), None)
 
     def for_monitor(self, monitor_id: str) -> list[Alert]:
         return [self.active[(monitor_id, kind)] for kind in ALERT_KINDS if (monitor_id, kind) in self.active]
@@ -134,7 +138,7 @@ class TriggerOutcome:
 
     firing: bool
     clears: bool
-    value: float | None
+    value: Number | None
     rows: list[dict[str, Any]]
     window_start_ms: int
     window_end_ms: int
@@ -163,47 +167,14 @@ class QueryCache:
 _query_cache = QueryCache()
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        try:
-            parsed = float(value.strip())
-        except ValueError:
-            return None
-        return parsed if math.isfinite(parsed) else None
-    return None
-
-
-def _field_values(rows: list[dict[str, Any]], field_name: str) -> list[float]:
-    wanted = field_name.lower()
-    values = []
-    for row in rows:
-        for key, value in row.items():
-            if key.lower() == wanted:
-                number = _number(value)
-                if number is not None:
-                    values.append(number)
-                break
-    return values
-
-
-def _holds(trigger: dict[str, Any], rows: list[dict[str, Any]], every_row: bool) -> tuple[bool, float | None]:
-    """Whether the trigger's condition holds for any row (or every row), and the value that decided it."""
-    compare, _ = _COMPARISONS[trigger.get("thresholdType", "GreaterThanOrEqual")]
-    threshold = float(trigger.get("threshold", 0.0))
-    field_name = trigger.get("field")
-    if not field_name:
-        count = float(len(rows))
-        return compare(count, threshold), count
-    values = _field_values(rows, field_name)
-    if every_row:
-        failing = [value for value in values if not compare(value, threshold)]
-        return not failing, (failing[0] if failing else (values[0] if values else None))
-    matching = [value for value in values if compare(value, threshold)]
-    return bool(matching), (matching[0] if matching else (values[0] if values else None))
+def _verdict(trigger: dict[str, Any], rows: list[dict[str, Any]], every_row: bool) -> TriggerVerdict:
+    return check_trigger(
+        rows,
+        trigger.get("thresholdType", DEFAULT_THRESHOLD_TYPE),
+        float(trigger.get("threshold", 0.0)),
+        trigger.get("field"),
+        every_row=every_row,
+    )
 
 
 def trigger_condition_text(trigger: dict[str, Any]) -> str:
@@ -211,15 +182,15 @@ def trigger_condition_text(trigger: dict[str, Any]) -> str:
     window = describe_minutes(parse_duration_seconds(trigger["timeRange"])) if trigger.get("timeRange") else "window"
     if trigger.get("triggerType") in ("MissingData", "ResolvedMissingData"):
         return f"Missing data in the last {window}"
-    _, wording = _COMPARISONS[trigger.get("thresholdType", "GreaterThanOrEqual")]
+    wording = condition_wording(trigger.get("thresholdType", DEFAULT_THRESHOLD_TYPE))
     subject = trigger.get("field") or "ResultCount"
     return f"{subject} is {wording} {float(trigger.get('threshold', 0.0))} in the last {window}"
 
 
-def _format_value(value: float | None) -> str:
+def _format_value(value: Number | None) -> str:
     if value is None:
         return ""
-    return str(int(value)) if value.is_integer() else repr(value)
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 @dataclass
@@ -248,7 +219,7 @@ def collect_jobs(backend: SumoBackend, at_ms: int) -> list[MonitorJob]:
         if settings.get("monitorType") != "Logs":
             monitor.warnings = {"evaluation": "The local twin evaluates Logs monitors only."}
             continue
-        delay_ms = parse_duration_seconds(settings.get("evaluationDelay") or "0m") * 1000
+        delay_seconds = parse_duration_seconds(settings.get("evaluationDelay") or "0m")
         job = MonitorJob(monitor.id, monitor.version, settings["queries"][0]["query"], {})
         for trigger in settings["triggers"]:
             kind = trigger["triggerType"]
@@ -260,8 +231,8 @@ def collect_jobs(backend: SumoBackend, at_ms: int) -> list[MonitorJob]:
                     f"The local twin does not evaluate {method} triggers; {kind} never fires."
                 )
                 continue
-            end_ms = at_ms - delay_ms
-            job.windows[kind] = (end_ms - parse_duration_seconds(trigger["timeRange"]) * 1000, end_ms)
+            time_range_seconds = parse_duration_seconds(trigger["timeRange"])
+            job.windows[kind] = evaluation_window_ms(at_ms, time_range_seconds, delay_seconds)
         jobs.append(job)
     return jobs
 
@@ -332,21 +303,21 @@ def _apply_job(
         trigger = triggers[kind]
         scope_matches, rows = job.results[(start_ms, end_ms)]
         if kind == "MissingData":
-            outcomes[kind] = TriggerOutcome(
-                scope_matches == 0, scope_matches > 0, float(scope_matches), rows, start_ms, end_ms
-            )
+            missing = is_missing_data(scope_matches)
+            outcomes[kind] = TriggerOutcome(missing, not missing, scope_matches, rows, start_ms, end_ms)
             continue
-        firing, value = _holds(trigger, rows, every_row=False)
-        clears = not firing
+        verdict = _verdict(trigger, rows, every_row=False)
         resolution = triggers.get(f"Resolved{kind}")
-        if clears and resolution is not None and resolution.get("detectionMethod") in _STATIC_METHODS:
-            clears, _ = _holds(
+        resolution_verdict = None
+        if not verdict.holds and resolution is not None and resolution.get("detectionMethod") in _STATIC_METHODS:
+            resolution_verdict = _verdict(
                 {**resolution, "field": resolution.get("field") or trigger.get("field")}, rows, every_row=True
             )
         field_name = trigger.get("field")
-        if field_name and rows and not _field_values(rows, field_name):
+        if field_name and rows and verdict.value is None:
             warn(f"field.{kind}", f"No result row has a numeric field {field_name!r}; {kind} cannot fire.")
-        outcomes[kind] = TriggerOutcome(firing, clears, value, rows, start_ms, end_ms)
+        clearing = clears(verdict, resolution_verdict)
+        outcomes[kind] = TriggerOutcome(verdict.holds, clearing, verdict.value, rows, start_ms, end_ms)
 
     if outcomes.get("Critical") and outcomes["Critical"].firing and "Warning" in outcomes:
         outcomes["Warning"].firing = False
@@ -356,9 +327,9 @@ def _apply_job(
         outcome = outcomes.get(kind)
         if outcome is None:
             continue
-        key = (monitor.id, kind)
-        active = backend.alerts.active.get(key)
-        if outcome.firing and active is None:
+        active = backend.alerts.find(monitor.id, kind)
+        change = transition(active is not None, outcome.firing, outcome.clears)
+        if change is Transition.STARTS:
             alert = Alert(
                 id=backend.alerts.new_alert_id(),
                 monitor_id=monitor.id,
@@ -369,14 +340,14 @@ def _apply_job(
                 window_start_ms=outcome.window_start_ms,
                 window_end_ms=outcome.window_end_ms,
             )
-            backend.alerts.active[key] = alert
+            backend.alerts.start(alert)
             report.fired.append(
                 {"monitorId": monitor.id, "triggerType": kind, "alertId": alert.id, "value": alert.value}
             )
             logger.info("monitor %s (%s): %s alert %s started", monitor.id, monitor.name, kind, alert.id)
             planned.extend(_plan_notifications(backend, monitor, job, kind, triggers[kind], alert, outcome, at_ms))
-        elif active is not None and not outcome.firing and outcome.clears:
-            del backend.alerts.active[key]
+        elif change is Transition.CLEARS and active is not None:
+            backend.alerts.clear(active)
             resolved_type = f"Resolved{kind}"
             report.resolved.append({"monitorId": monitor.id, "triggerType": resolved_type, "alertId": active.id})
             logger.info("monitor %s (%s): %s alert %s resolved", monitor.id, monitor.name, kind, active.id)

@@ -1,50 +1,24 @@
 """Logs received by HTTP Sources, kept in memory in time order for the monitors to search.
 
-Message time rule: a line that starts with an ISO 8601 timestamp (`2026-11-27T10:15:30Z`,
-`2026-11-27 10:15:30.123+01:00`, `2026-11-27T10:15:30`; no zone means UTC) carries that time, unless it lies
-more than 24 h before or 1 h after the twin's clock, in which case the receipt time is used (as Sumo falls back
-to receipt time for implausible timestamps). Any other line gets the twin's clock at receipt.
+Message time: read from the line by message_time.py (JSON ts/timestamp/@timestamp, a leading ISO 8601 time, or the
+combined-log `[27/Nov/2026:10:00:00 +0000]` field); a line without one, or with a time more than 24 h before or
+1 h after the twin's clock, gets the twin's clock at receipt (as Sumo falls back to receipt time).
 Retention: lines older than 24 h of virtual time are dropped, and at most MAX_RECORDS are kept (oldest go first).
 """
 
 from __future__ import annotations
 
 import bisect
-import re
 import threading
-from datetime import UTC, datetime
 
 from emulator.clock import Clock
+from emulator.sumo.message_time import MessageTimeReader, plausible_message_time_ms
 from emulator.sumo.query import LogRecord
 
 RETENTION_SECONDS = 24 * 3600
-MAX_FUTURE_SKEW_SECONDS = 3600
 MAX_RECORDS = 500_000
 DEFAULT_COLLECTOR = "local-sumo-twin"
 DEFAULT_SOURCE_NAME = "Http Input"
-
-_LEADING_TIMESTAMP = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}:\d{2})(?:[.,](?P<fraction>\d{1,9}))?"
-    r"(?P<zone>Z|[+-]\d{2}:?\d{2})?"
-)
-
-
-def leading_timestamp_ms(line: str) -> int | None:
-    """Epoch ms of an ISO 8601 timestamp at the very start of `line`, or None."""
-    match = _LEADING_TIMESTAMP.match(line)
-    if not match:
-        return None
-    zone = match.group("zone") or "Z"
-    if zone != "Z" and ":" not in zone:
-        zone = f"{zone[:3]}:{zone[3:]}"
-    fraction = (match.group("fraction") or "0")[:6].ljust(6, "0")
-    try:
-        moment = datetime.fromisoformat(
-            f"{match.group('date')}T{match.group('time')}.{fraction}{zone.replace('Z', '+00:00')}"
-        )
-    except ValueError:
-        return None
-    return int(moment.astimezone(UTC).timestamp() * 1000)
 
 
 class LogStore:
@@ -55,6 +29,7 @@ class LogStore:
         self._lock = threading.Lock()
         self._times: list[int] = []
         self._records: list[LogRecord] = []
+        self._read_time = MessageTimeReader()
 
     def ingest(self, body: str, fields: dict[str, str]) -> int:
         """Store one record per non-empty line of `body`; returns how many were stored."""
@@ -72,14 +47,9 @@ class LogStore:
             self._prune_locked(receipt_ms)
         return len(records)
 
-    @staticmethod
-    def message_time_ms(line: str, receipt_ms: int) -> int:
-        parsed = leading_timestamp_ms(line)
-        if parsed is None:
-            return receipt_ms
-        if parsed < receipt_ms - RETENTION_SECONDS * 1000 or parsed > receipt_ms + MAX_FUTURE_SKEW_SECONDS * 1000:
-            return receipt_ms
-        return parsed
+    def message_time_ms(self, line: str, receipt_ms: int) -> int:
+        """The stored time of `line` received at `receipt_ms`."""
+        return plausible_message_time_ms(self._read_time(line), receipt_ms)
 
     def window(self, start_ms: int, end_ms: int) -> list[LogRecord]:
         """Records with start_ms <= message time < end_ms, oldest first."""

@@ -3,14 +3,13 @@ and the normal form the twin stores and returns it in."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emulator.sumo.errors import ErrorDetail, SumoApiError, invalid_arguments
 from emulator.sumo.payload import template_json_problem
-from emulator.sumo.timefmt import negative_form, parse_duration_seconds
+from emulator.sumo.timefmt import is_duration, negative_form, parse_duration_seconds
 
 # Log monitor trigger windows the spec lists (-5m … -24h); synonyms such as 60m or 1d are accepted as the real
 # API accepts them (terraform-provider-sumologic PR #223).
@@ -24,7 +23,6 @@ ALERT_TRIGGER_FOR_RESOLVED = {
 MISSING_DATA_TRIGGER_TYPES = ("MissingData", "ResolvedMissingData")
 HIGH_CARDINALITY_FIELDS = ("_blockid", "_raw", "_messagetime", "_receipttime", "_messageid")
 MAX_LOGS_QUERY_LENGTH = 4000
-_EVALUATION_DELAY = re.compile(r"^(\d+[smh])+$")
 _TRIGGER_COMMON_KEYS = ("detectionMethod", "triggerType", "resolutionWindow", "frequency")
 _TRIGGER_KEYS_BY_METHOD = {
     "LogsStaticCondition": ("timeRange", "threshold", "thresholdType", "field"),
@@ -102,7 +100,7 @@ def normalize_monitor(body: dict[str, Any], connection_webhook_type: ConnectionL
     )
 
     delay = settings["evaluationDelay"]
-    if not isinstance(delay, str) or not _EVALUATION_DELAY.match(delay):
+    if not is_duration(delay, units="smh", signed=False):
         problems.append(f"evaluationDelay must be a duration like '0m', '5m' or '1h30m' (got {delay!r})")
     elif parse_duration_seconds(delay) > 86400:
         problems.append(f"evaluationDelay must be at most 24h (got {delay!r})")

@@ -16,9 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from emulator.sumo.auth import RateLimiter, authenticated_access_id, user_id_for
 from emulator.sumo.backend import SumoBackend
-from emulator.sumo.connections import not_found as connection_not_found
 from emulator.sumo.errors import SumoApiError, invalid_argument, invalid_arguments, rate_limited, unauthorized
-from emulator.sumo.library import ROOT_ID
 from emulator.sumo.logstore import DEFAULT_COLLECTOR, DEFAULT_SOURCE_NAME
 from emulator.sumo.spec import validate_body
 
@@ -32,6 +30,7 @@ _ROUTES = Map(
     [
         Rule("/_twin/health", endpoint="health", methods=["GET"]),
         Rule("/_twin/sumo/evaluate", endpoint="twin_evaluate", methods=["POST"]),
+        Rule("/_twin/sumo/passes", endpoint="twin_passes", methods=["GET"]),
         Rule("/_twin/sumo/deliveries", endpoint="twin_deliveries", methods=["GET"]),
         Rule("/_twin/sumo/alerts", endpoint="twin_alerts", methods=["GET"]),
         Rule("/_twin/sumo/rate-limit", endpoint="twin_rate_limit", methods=["GET", "POST"]),
@@ -164,17 +163,15 @@ class SumoFront:
     def on_twin_evaluate(self, request: Request) -> Response:
         return _json(self.backend.evaluate().to_json())
 
+    def on_twin_passes(self, request: Request) -> Response:
+        return _json(self.backend.pass_progress())
+
     def on_twin_deliveries(self, request: Request) -> Response:
         since = _int_param(request, "since", 0, 0, 2**62)
-        deliveries = self.backend.deliveries.list(since)
-        monitor_id = request.args.get("monitorId")
-        if monitor_id:
-            deliveries = [record for record in deliveries if record["monitorId"] == monitor_id]
-        return _json({"deliveries": deliveries})
+        return _json({"deliveries": self.backend.delivery_records(since, request.args.get("monitorId"))})
 
     def on_twin_alerts(self, request: Request) -> Response:
-        with self.backend.lock:
-            return _json({"alerts": self.backend.alerts.to_json()})
+        return _json({"alerts": self.backend.active_alerts()})
 
     def on_twin_rate_limit(self, request: Request) -> Response:
         if request.method == "POST":
@@ -187,14 +184,7 @@ class SumoFront:
         return _json({"enabled": self.rate_limiter.enabled})
 
     def on_twin_logs(self, request: Request) -> Response:
-        limit = _int_param(request, "limit", 100, 0, 10000)
-        records = self.backend.logs.latest(limit)
-        return _json(
-            {
-                "count": self.backend.logs.count(),
-                "latest": [{"timestampMs": r.timestamp_ms, "raw": r.raw, "fields": r.fields} for r in records],
-            }
-        )
+        return _json(self.backend.logs_summary(_int_param(request, "limit", 100, 0, 10000)))
 
     def on_twin_requests(self, request: Request) -> Response:
         return _json({"requests": self.backend.recorded_requests()})
@@ -222,123 +212,63 @@ class SumoFront:
             "_collector": DEFAULT_COLLECTOR,
             "_source": DEFAULT_SOURCE_NAME,
         }
-        self.backend.logs.ingest(raw.decode("utf-8", errors="replace"), fields)
+        self.backend.ingest(raw.decode("utf-8", errors="replace"), fields)
         return Response(b"", status=200)
 
     # --- monitors ---------------------------------------------------------------------------------------------------
 
     def on_monitors_root(self, request: Request, body: Any, user_id: str) -> Response:
-        with self.backend.lock:
-            library = self.backend.library
-            return _json(library.to_json(library.get(ROOT_ID)))
+        return _json(self.backend.monitors_root())
 
     def on_monitors(self, request: Request, body: Any, user_id: str) -> Response:
-        library = self.backend.library
         if request.method == "POST":
             parent_id = request.args.get("parentId", "")
             if not parent_id:
                 raise invalid_argument("query parameter parentId is required")
             return _json(self.backend.create_monitor(parent_id, self._require_body(body), user_id))
         ids = _split_ids(request.args.get("ids"))
-        if not ids:
-            raise invalid_argument("query parameter ids is required (a comma-separated list of ids)")
         if request.method == "DELETE":
-            removed = self.backend.delete_monitors(ids)
-            requested = {object_id.upper() for object_id in ids}
-            with self.backend.lock:
-                return _json(
-                    {item.id: library.to_json(item, with_children=False) for item in removed if item.id in requested}
-                )
+            return _json(self.backend.delete_monitors_reporting(ids))
         skip_children = request.args.get("skipChildren", "false").lower() == "true"
-        with self.backend.lock:
-            items = library.get_many(ids)
-            return _json({item.id: library.to_json(item, with_children=not skip_children) for item in items})
+        return _json(self.backend.get_monitors(ids, with_children=not skip_children))
 
     def on_monitors_by_path(self, request: Request, body: Any, user_id: str) -> Response:
-        path = request.args.get("path")
-        if not path:
-            raise invalid_argument("query parameter path is required, e.g. /Monitor/folder/monitor")
-        with self.backend.lock:
-            library = self.backend.library
-            return _json(library.to_json(library.by_path(path)))
+        return _json(self.backend.monitor_by_path(request.args.get("path")))
 
     def on_monitors_search(self, request: Request, body: Any, user_id: str) -> Response:
-        query = request.args.get("query")
-        if query is None:
-            raise invalid_argument("query parameter query is required")
         limit = _int_param(request, "limit", 1000, 1, MAX_SEARCH_LIMIT)
         offset = _int_param(request, "offset", 0, 0, 2**31)
-        with self.backend.lock:
-            library = self.backend.library
-            return _json(
-                [
-                    {"item": library.to_json(item, with_children=False), "path": library.path_of(item)}
-                    for item in library.search(query, limit, offset)
-                ]
-            )
+        return _json(self.backend.search_monitors(request.args.get("query"), limit, offset))
 
     def on_monitor(self, request: Request, body: Any, user_id: str, object_id: str) -> Response:
-        library = self.backend.library
         if request.method == "PUT":
             return _json(self.backend.update_monitor(object_id, self._require_body(body), user_id))
         if request.method == "DELETE":
             self.backend.delete_monitors([object_id])
             return Response(status=204)
-        with self.backend.lock:
-            return _json(library.to_json(library.get(object_id)))
+        return _json(self.backend.get_monitor(object_id))
 
     def on_monitor_path(self, request: Request, body: Any, user_id: str, object_id: str) -> Response:
-        with self.backend.lock:
-            library = self.backend.library
-            item = library.get(object_id)
-            return _json({"path": library.path_of(item), "pathItems": library.path_items(item)})
+        return _json(self.backend.monitor_path(object_id))
 
     def on_monitor_move(self, request: Request, body: Any, user_id: str, object_id: str) -> Response:
-        parent_id = request.args.get("parentId", "")
-        with self.backend.lock:
-            library = self.backend.library
-            return _json(library.to_json(library.move(object_id, parent_id, user_id)))
+        return _json(self.backend.move_monitor(object_id, request.args.get("parentId", ""), user_id))
 
     # --- connections ------------------------------------------------------------------------------------------------
 
     def on_connections(self, request: Request, body: Any, user_id: str) -> Response:
-        store = self.backend.connections
         if request.method == "POST":
-            with self.backend.lock:
-                return _json(store.to_json(store.create(self._require_body(body), user_id)))
+            return _json(self.backend.create_connection(self._require_body(body), user_id))
         limit = _int_param(request, "limit", 100, 1, MAX_CONNECTIONS_LIMIT)
-        token = request.args.get("token") or "0"
-        if not token.isdigit():
-            raise invalid_argument(f"token {token!r} is not a continuation token this API returned")
-        start = int(token)
-        with self.backend.lock:
-            connections = store.list()
-            page = connections[start : start + limit]
-            following = start + limit
-            return _json(
-                {
-                    "data": [store.to_json(connection) for connection in page],
-                    "next": str(following) if following < len(connections) else None,
-                }
-            )
+        return _json(self.backend.list_connections(limit, request.args.get("token") or "0"))
 
     def on_connection(self, request: Request, body: Any, user_id: str, connection_id: str) -> Response:
-        store = self.backend.connections
         if request.method == "DELETE":
             self.backend.delete_connection(connection_id, request.args.get("type"))
             return Response(status=204)
-        with self.backend.lock:
-            if request.method == "PUT":
-                return _json(store.to_json(store.update(connection_id, self._require_body(body), user_id)))
-            requested_type = request.args.get("type", "WebhookConnection")
-            if requested_type not in ("WebhookConnection", "ServiceNowConnection"):
-                raise invalid_argument(
-                    f"query parameter type must be WebhookConnection or ServiceNowConnection (got {requested_type!r})"
-                )
-            connection = store.get(connection_id)
-            if requested_type != "WebhookConnection":
-                raise connection_not_found(connection_id)
-            return _json(store.to_json(connection))
+        if request.method == "PUT":
+            return _json(self.backend.update_connection(connection_id, self._require_body(body), user_id))
+        return _json(self.backend.get_connection(connection_id, request.args.get("type", "WebhookConnection")))
 
     def on_connection_test(self, request: Request, body: Any, user_id: str) -> Response:
         functionalities = _split_ids(request.args.get("functionalities")) or ["alert"]

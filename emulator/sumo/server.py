@@ -59,7 +59,7 @@ import logging
 import threading
 
 from emulator.clock import ScaledClock
-from emulator.service import TwinSettings, WSGIApp
+from emulator.service_contract import TwinSettings, WSGIApp
 from emulator.sumo import spec
 from emulator.sumo.auth import RateLimiter, access_keys_from_environment
 from emulator.sumo.backend import SumoBackend

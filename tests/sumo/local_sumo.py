@@ -18,7 +18,7 @@ from typing import Any
 from werkzeug.serving import make_server
 
 from emulator.clock import ScaledClock
-from emulator.service import TwinSettings
+from emulator.service_contract import TwinSettings
 from emulator.sumo.auth import DEFAULT_ACCESS_ID, DEFAULT_ACCESS_KEY
 from emulator.sumo.server import SumoTwin, create_sumo_twin
 

@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from emulator.aws.function_urls import FunctionUrlHost, wrap
 from emulator.clock import ScaledClock
-from emulator.service import TwinSettings
+from emulator.service_contract import TwinSettings
 from tests.twin_process import free_port
 
 

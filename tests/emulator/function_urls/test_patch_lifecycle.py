@@ -6,7 +6,7 @@ from moto.awslambda import models as lambda_models
 
 from emulator.aws.function_urls import FunctionUrlHost
 from emulator.clock import ScaledClock
-from emulator.service import TwinSettings
+from emulator.service_contract import TwinSettings
 
 
 def test_stopping_the_host_gives_moto_back_its_own_urls():

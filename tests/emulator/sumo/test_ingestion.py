@@ -7,7 +7,7 @@ import gzip
 import pytest
 import requests
 
-from emulator.sumo.logstore import leading_timestamp_ms
+from emulator.sumo.message_time import MessageTimeReader
 from tests.emulator.sumo.conftest import CLOCK_START
 
 
@@ -39,6 +39,16 @@ def test_a_leading_iso_timestamp_sets_the_message_time(sumo):
     assert stored(sumo)["latest"][0]["timestampMs"] == int((CLOCK_START - 300) * 1000) + 250
 
 
+def test_a_combined_log_time_sets_the_message_time(sumo):
+    sumo.ingest('10.0.0.7 - - [15/Jan/2027:07:55:00 +0000] "GET /api/data HTTP/1.1" 200 512')
+    assert stored(sumo)["latest"][0]["timestampMs"] == int((CLOCK_START - 300) * 1000)
+
+
+def test_a_json_ts_key_sets_the_message_time(sumo):
+    sumo.ingest('{"ts": "2027-01-15T07:55:00Z", "path": "/api/data"}')
+    assert stored(sumo)["latest"][0]["timestampMs"] == int((CLOCK_START - 300) * 1000)
+
+
 def test_an_implausible_timestamp_falls_back_to_receipt_time(sumo, clock):
     sumo.ingest("2001-01-01T00:00:00Z ancient\n2030-01-01T00:00:00Z future")
     times = [record["timestampMs"] for record in stored(sumo)["latest"]]
@@ -53,12 +63,13 @@ def test_an_implausible_timestamp_falls_back_to_receipt_time(sumo, clock):
         ("2027-01-15T09:00:00+01:00 x", 1_800_000_000_000),
         ("2027-01-15T09:00:00+0100 x", 1_800_000_000_000),
         ("2027-01-15T08:00:00,5Z x", 1_800_000_000_500),
+        ("2027-01-15T08:00:60Z x", None),
         ("15/01/2027 08:00:00 x", None),
         ("x 2027-01-15T08:00:00Z", None),
     ],
 )
 def test_leading_timestamp_rule(line, expected_ms):
-    assert leading_timestamp_ms(line) == expected_ms
+    assert MessageTimeReader()(line) == expected_ms
 
 
 def test_gzip_bodies_are_accepted(sumo):

@@ -86,6 +86,13 @@ def test_any_row_matching_fires_a_grouped_query(sumo, receiver):
     assert [fired["value"] for fired in report["fired"]] == ["3"]
 
 
+def test_the_largest_matching_row_is_the_reported_value(sumo, receiver):
+    query = '_sourceCategory=prod/app | parse "host=* ms=*" as host, ms | count by host'
+    setup_monitor(sumo, receiver, query=query, triggers=logs_triggers(threshold=2, field="_count"))
+    sumo.ingest("\n".join(["host=a ms=1"] * 3 + ["host=b ms=1"] * 5 + ["host=c ms=1"] * 4))
+    assert [fired["value"] for fired in sumo.evaluate()["fired"]] == ["5"]
+
+
 def test_missing_data_fires_then_resolves_when_logs_return(sumo, receiver):
     triggers = missing_data_triggers()
     monitor = setup_monitor(

@@ -11,12 +11,12 @@ from emulator.sumo.backtest import (
     BacktestError,
     GuardSettings,
     MonitorEvent,
-    TimestampReader,
     TriggerSettings,
     main,
     replay_guard,
     run_backtest,
 )
+from emulator.sumo.message_time import MessageTimeReader
 from emulator.sumo.query import compile_query
 from tests.emulator.sumo_query.samples import (
     API_METADATA,
@@ -70,7 +70,7 @@ def transitions(result: object) -> list[tuple[int, str]]:
     ],
 )
 def test_timestamp_rule(line: str, expected: int | None) -> None:
-    assert TimestampReader()(line) == expected
+    assert MessageTimeReader()(line) == expected
 
 
 # --- monitor replay ---------------------------------------------------------------------------------------------
