@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import requests
 
 from demo.power import PowerHistory
+from tools.access_log import access_line
 
 OTHER_PATHS = ("/api/users", "/api/orders", "/health", "/static/app.js")
 
@@ -30,13 +31,6 @@ class ServiceState:
     errors: list[str] = field(default_factory=list)
     # The boot that ended the last degradation: (its action, its virtual time).
     cured_by: tuple[str, float] | None = None
-
-
-def access_log_line(moment: datetime, path: str, status: int, response_ms: int, client: str) -> str:
-    """One combined-log-format line with the latency at the end, as the monitor's default regex expects."""
-    stamp = moment.strftime("%d/%b/%Y:%H:%M:%S +0000")
-    size = random.randint(200, 4000)
-    return f'{client} - - [{stamp}] "GET {path} HTTP/1.1" {status} {size} response_time={response_ms}ms'
 
 
 class SimulatedService:
@@ -113,12 +107,15 @@ class SimulatedService:
         moment = datetime.fromtimestamp(now, tz=UTC)
         client = f"10.0.{random.randint(0, 9)}.{random.randint(1, 254)}"
         if random.random() < 0.5:
-            return access_log_line(moment, random.choice(OTHER_PATHS), 200, random.randint(5, 80), client)
-        path = f"/api/data?id={random.randint(1, 999)}"
-        if self.state.degraded and random.random() < self._slow_share:
-            self.state.slow_calls_sent += 1
-            return access_log_line(moment, path, 200, random.randint(3200, 7800), client)
-        return access_log_line(moment, path, 200, random.randint(40, 400), client)
+            path, response_ms = random.choice(OTHER_PATHS), random.randint(5, 80)
+        else:
+            path = f"/api/data?id={random.randint(1, 999)}"
+            if self.state.degraded and random.random() < self._slow_share:
+                self.state.slow_calls_sent += 1
+                response_ms = random.randint(3200, 7800)
+            else:
+                response_ms = random.randint(40, 400)
+        return access_line(moment, response_ms, path, size=random.randint(200, 4000), client=client)
 
     def _send(self, lines: list[str]) -> None:
         try:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from demo.service import SimulatedService
+from demo.simulated_api import SimulatedService
 from demo.timeline import Timeline
 from demo.watchers import InstanceState, LambdaDecisions, Notifications, RunbookSteps, SumoDeliveries
 from demo.world import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from demo.service import ServiceState
+from demo.simulated_api import ServiceState
 from demo.timeline import Timeline
 
 if TYPE_CHECKING:

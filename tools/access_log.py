@@ -1,6 +1,8 @@
 """Write a synthetic /api/data access log, in the line format the monitor's default regex reads, to try the backtest.
 
 python -m tools.access_log --minutes 60 --calls-per-minute 20 --slow 20:3 --slow 21:3 --slow 45:6 > access.log
+
+`access_line` is the one writer of that line: the demo's simulated API and the tests import it from here.
 """
 
 from __future__ import annotations
@@ -11,10 +13,19 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 
-def access_line(moment: datetime, response_ms: int, path: str = "/api/data?id=7") -> str:
-    """A combined-log line with a trailing response_time, as the product's web server writes it."""
+def access_line(
+    moment: datetime,
+    response_ms: int,
+    path: str = "/api/data?id=7",
+    *,
+    method: str = "GET",
+    status: int = 200,
+    size: int = 512,
+    client: str = "10.0.0.1",
+) -> str:
+    """A combined-log line with a trailing response_time, as the product's web server writes it (time in UTC)."""
     when = moment.astimezone(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
-    return f'10.0.0.1 - - [{when}] "GET {path} HTTP/1.1" 200 512 response_time={response_ms}ms'
+    return f'{client} - - [{when}] "{method} {path} HTTP/1.1" {status} {size} response_time={response_ms}ms'
 
 
 def access_log(

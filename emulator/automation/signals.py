@@ -37,11 +37,6 @@ class SignalChannel:
         self._pending: list[Signal] = []
         self._arrived = threading.Event()
 
-    @property
-    def waiting_for(self) -> frozenset[str]:
-        with self._lock:
-            return self._accepted
-
     def deliver(self, signal: Signal) -> None:
         with self._lock:
             if signal.signal_type not in self._accepted:

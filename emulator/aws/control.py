@@ -22,7 +22,7 @@ from emulator.aws.timings import InvalidTiming, TimedModel
 from emulator.aws.wire import Reply
 from emulator.clock import ScaledClock
 
-_INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
+_INSTANCE_ID = re.compile(r"^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _MAX_BODY = 64 * 1024
 
 

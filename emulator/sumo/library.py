@@ -19,7 +19,6 @@ ROOT_ID = "0000000000000001"
 ROOT_PARENT_ID = "0000000000000000"
 ROOT_PATH = "/Monitor"
 SYSTEM_USER_ID = "0000000000000000"
-MONITOR_STATUSES = ("Normal", "Critical", "Warning", "MissingData", "Disabled")
 _CREATE_TYPES = {"MonitorsLibraryMonitor": "Monitor", "MonitorsLibraryFolder": "Folder"}
 _UPDATE_TYPES = {"Monitor": "MonitorsLibraryMonitorUpdate", "Folder": "MonitorsLibraryFolderUpdate"}
 

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .auth import is_authorized
@@ -89,83 +91,85 @@ def current_runtime() -> Runtime:
     return _runtime
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+# Every line of an invocation carries the Function URL's request id (Powertools' correlation id, logged as request_id
+# by _log) and the Lambda context (function_request_id, cold_start, ...); clear_state drops the previous invocation's.
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         runtime = current_runtime()
     except ConfigError as error:
-        logger.error("failed", extra={"decision": "failed", "reason": f"configuration: {error}"})
+        _log("failed", None, reason=f"configuration: {error}", level="error")
         return error_response(500, "misconfigured")
     return handle_event(event, runtime)
 
 
 def handle_event(event: Any, runtime: Runtime) -> dict[str, Any]:
     """The whole webhook as a plain function of the event and the runtime; never raises."""
-    request_id = _request_id(event)
     try:
-        return _handle(event, runtime, request_id)
+        return _handle(event, runtime)
     except Exception as error:
         # A bug, not an expected failure: log the type only, since a message could echo request content.
-        _log("failed", None, request_id, reason=f"unexpected {type(error).__name__}", level="exception")
+        _log("failed", None, reason=f"unexpected {type(error).__name__}", level="exception")
         return error_response(500, "internal error")
 
 
-def _handle(event: Any, runtime: Runtime, request_id: str) -> dict[str, Any]:
+def _handle(event: Any, runtime: Runtime) -> dict[str, Any]:
     try:
         request = read_request(event, runtime.settings.max_body_bytes)
     except RequestRejected as rejected:
-        _log("rejected", None, request_id, status=rejected.status, reason=rejected.error)
+        _log("rejected", None, status=rejected.status, reason=rejected.error)
         return error_response(rejected.status, rejected.error, **rejected.detail)
     try:
         secret = runtime.parameters.webhook_secret()
     except GetParameterError:
-        _log("failed", None, request_id, status=502, reason="webhook secret unreadable", level="error")
+        _log("failed", None, status=502, reason="webhook secret unreadable", level="error")
         return error_response(502, "upstream error")
     if not is_authorized(request.header("authorization"), secret):
-        _log("rejected", None, request_id, status=401, reason="unauthorized")
+        _log("rejected", None, status=401, reason="unauthorized")
         return error_response(401, "unauthorized")
-    return _handle_authorized(request, runtime, request_id)
+    return _handle_authorized(request, runtime)
 
 
-def _handle_authorized(request: WebhookRequest, runtime: Runtime, request_id: str) -> dict[str, Any]:
+def _handle_authorized(request: WebhookRequest, runtime: Runtime) -> dict[str, Any]:
     try:
         fields = decode_body(request.body)
         trigger_type = trigger_type_of(fields)
         kind = kind_of(trigger_type)
         if kind is AlertKind.IGNORED:
-            _log("ignored", None, request_id, trigger_type=trigger_type)
+            _log("ignored", None, trigger_type=trigger_type)
             return json_response(200, {"status": "ignored", "trigger_type": trigger_type})
         alert = parse_alert(fields)
     except PayloadError as error:
-        _log("rejected", None, request_id, status=400, reason="invalid payload", field=error.field)
+        _log("rejected", None, status=400, reason="invalid payload", field=error.field)
         return error_response(400, "invalid payload", field=error.field, detail=str(error))
-    _log("received", alert.alert_key, request_id, trigger_type=alert.trigger_type, monitor_name=alert.name)
+    _log("received", alert.alert_key, trigger_type=alert.trigger_type, monitor_name=alert.name)
     targets = targets_for(alert, runtime.settings)
     if kind is AlertKind.RECOVERED:
-        return announce_recovery(alert, targets, runtime, request_id)
-    return remediate(alert, targets, runtime, request_id)
+        return announce_recovery(alert, targets, runtime)
+    return remediate(alert, targets, runtime)
 
 
-def announce_recovery(alert: Alert, targets: list[Target], runtime: Runtime, request_id: str) -> dict[str, Any]:
+def announce_recovery(alert: Alert, targets: list[Target], runtime: Runtime) -> dict[str, Any]:
     subject, message = recovered_message(alert, [target.label for target in targets], runtime.clock())
     try:
         message_id = publish(runtime.clients.sns, runtime.settings.topic_arn, subject, message)
     except AWS_ERRORS as error:
-        _log("failed", alert.alert_key, request_id, status=502, reason=f"recovered notice: {_error_code(error)}")
+        _log("failed", alert.alert_key, status=502, reason=f"recovered notice: {_error_code(error)}")
         return error_response(502, "upstream error", alert_id=alert.alert_key)
-    _log("recovered", alert.alert_key, request_id, message_id=message_id)
+    _log("recovered", alert.alert_key, message_id=message_id)
     return json_response(200, {"status": "recovered", "alert_id": alert.alert_key, "message_id": message_id})
 
 
-def remediate(alert: Alert, targets: list[Target], runtime: Runtime, request_id: str) -> dict[str, Any]:
+def remediate(alert: Alert, targets: list[Target], runtime: Runtime) -> dict[str, Any]:
     try:
         enabled = runtime.parameters.remediation_enabled()
     except GetParameterError:
-        _log("failed", alert.alert_key, request_id, status=502, reason="kill switch unreadable", level="error")
+        _log("failed", alert.alert_key, status=502, reason="kill switch unreadable", level="error")
         return error_response(502, "upstream error", alert_id=alert.alert_key)
     if not enabled:
-        _log("suppressed", alert.alert_key, request_id, reason="kill switch disabled")
+        _log("suppressed", alert.alert_key, reason="kill switch disabled")
         return json_response(200, {"status": "disabled", "alert_id": alert.alert_key, "execution_id": None})
-    outcomes = [remediate_target(alert, target, runtime, request_id) for target in targets]
+    outcomes = [remediate_target(alert, target, runtime) for target in targets]
     execution_id = next((outcome.execution_id for outcome in outcomes if outcome.execution_id), None)
     body = {"alert_id": alert.alert_key, "execution_id": execution_id, "targets": [o.as_dict() for o in outcomes]}
     if any(outcome.status == "failed" for outcome in outcomes):
@@ -175,24 +179,24 @@ def remediate(alert: Alert, targets: list[Target], runtime: Runtime, request_id:
     return json_response(200, {"status": "suppressed", **body})
 
 
-def remediate_target(alert: Alert, target: Target, runtime: Runtime, request_id: str) -> TargetOutcome:
+def remediate_target(alert: Alert, target: Target, runtime: Runtime) -> TargetOutcome:
     """Claim the decision for this target, then start (or find) the decided execution; see state.py for the rules."""
     request = start_request(runtime.settings, alert, target)
     now = runtime.clock()
     try:
         decision = runtime.store.claim(target.label, alert.alert_key, request, now)
     except AWS_ERRORS as error:
-        return _failed(alert, target, request_id, f"state write: {_error_code(error)}")
+        return _failed(alert, target, f"state write: {_error_code(error)}")
     if decision.verdict is Verdict.START:
         try:
             execution_id = start_execution(runtime.clients.ssm, request)
         except AWS_ERRORS as error:
-            return _failed(alert, target, request_id, f"start automation: {_error_code(error)}")
+            return _failed(alert, target, f"start automation: {_error_code(error)}")
         dry_run = runtime.settings.dry_run
-        _log("started", alert.alert_key, request_id, execution_id, target=target.label, dry_run=dry_run)
+        _log("started", alert.alert_key, execution_id, target=target.label, dry_run=dry_run)
         return TargetOutcome(target.label, "started", execution_id)
     if decision.verdict is Verdict.EXHAUSTED:
-        return _escalate(alert, target, runtime, request_id, decision.retry_at, now)
+        return _escalate(alert, target, runtime, decision.retry_at, now)
     execution_id = None
     if decision.replayable and decision.start_request is not None:
         try:
@@ -200,22 +204,20 @@ def remediate_target(alert: Alert, target: Target, runtime: Runtime, request_id:
         except AWS_ERRORS as error:
             # The decided execution stays decided; only its id is unknown to this reply.
             reason = f"find execution: {_error_code(error)}"
-            _log("failed", alert.alert_key, request_id, target=target.label, reason=reason)
+            _log("failed", alert.alert_key, target=target.label, reason=reason)
     reason = decision.verdict.value
-    _log("suppressed", alert.alert_key, request_id, execution_id, target=target.label, reason=reason)
+    _log("suppressed", alert.alert_key, execution_id, target=target.label, reason=reason)
     return TargetOutcome(target.label, "suppressed", execution_id, reason)
 
 
-def _escalate(
-    alert: Alert, target: Target, runtime: Runtime, request_id: str, retry_at: float, now: float
-) -> TargetOutcome:
+def _escalate(alert: Alert, target: Target, runtime: Runtime, retry_at: float, now: float) -> TargetOutcome:
     try:
         if not runtime.store.claim_escalation(target.label, retry_at, now):
             reason = "attempt cap, already escalated"
-            _log("suppressed", alert.alert_key, request_id, target=target.label, reason=reason)
+            _log("suppressed", alert.alert_key, target=target.label, reason=reason)
             return TargetOutcome(target.label, "suppressed", reason="attempt cap")
     except AWS_ERRORS as error:
-        return _failed(alert, target, request_id, f"escalation claim: {_error_code(error)}")
+        return _failed(alert, target, f"escalation claim: {_error_code(error)}")
     subject, message = escalation_message(alert, target.label, retry_at, now)
     try:
         message_id = publish(runtime.clients.sns, runtime.settings.topic_arn, subject, message)
@@ -223,13 +225,13 @@ def _escalate(
         # If the release fails too, the escalation waits for the next window; the publish failure is what gets reported.
         with contextlib.suppress(*AWS_ERRORS):
             runtime.store.release_escalation(target.label, retry_at)
-        return _failed(alert, target, request_id, f"escalation publish: {_error_code(error)}")
-    _log("suppressed", alert.alert_key, request_id, target=target.label, reason="attempt cap", escalation=message_id)
+        return _failed(alert, target, f"escalation publish: {_error_code(error)}")
+    _log("suppressed", alert.alert_key, target=target.label, reason="attempt cap", escalation=message_id)
     return TargetOutcome(target.label, "suppressed", reason="attempt cap")
 
 
-def _failed(alert: Alert, target: Target, request_id: str, reason: str) -> TargetOutcome:
-    _log("failed", alert.alert_key, request_id, target=target.label, status=502, reason=reason, level="error")
+def _failed(alert: Alert, target: Target, reason: str) -> TargetOutcome:
+    _log("failed", alert.alert_key, target=target.label, status=502, reason=reason, level="error")
     return TargetOutcome(target.label, "failed", reason=reason)
 
 
@@ -239,25 +241,21 @@ def _error_code(error: Exception) -> str:
     return type(error).__name__
 
 
-def _request_id(event: Any) -> str:
-    context = event.get("requestContext") if isinstance(event, dict) else None
-    return str(context.get("requestId", ""))[:128] if isinstance(context, dict) else ""
-
-
 def _log(
     decision: str,
     alert_id: str | None,
-    request_id: str,
     execution_id: str | None = None,
     level: str = "info",
     **fields: Any,
 ) -> None:
     """One structured line per decision; callers pass only values safe to log (never headers or the body)."""
-    # "" rather than None for unknown ids: the formatter drops None-valued keys, and every line must carry both.
+    # "" rather than None for unknown ids: the formatter drops None-valued keys, and every line must carry all three.
+    # The request id is the correlation id the handler's decorator took from the event; handle_event called without
+    # the handler (as most tests do) has none.
     extra = {
         "decision": decision,
         "alert_id": alert_id or "",
         "execution_id": execution_id or "",
-        "request_id": request_id,
+        "request_id": str(logger.get_correlation_id() or "")[:128],
     }
     getattr(logger, level)(decision, extra={**extra, **fields})

@@ -6,7 +6,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
+# "i-" and 8 (older) or 17 hex digits. A copy of the collection's input_rules.EC2_INSTANCE_ID_PATTERN (the zip cannot
+# import the collection); tests/test_input_rules.py holds the two equal.
+INSTANCE_ID_PATTERN = r"^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$"
+INSTANCE_ID = re.compile(INSTANCE_ID_PATTERN)
 _TAG_SELECTOR = re.compile(r"^([^=\s][^=]{0,127})=(.{1,256})$")
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
 
@@ -105,7 +108,7 @@ def _boolean(environ: Mapping[str, str], name: str) -> bool:
 def _instance_ids(raw: str) -> tuple[str, ...]:
     ids = [part.strip() for part in raw.split(",") if part.strip()]
     for instance_id in ids:
-        if not INSTANCE_ID.match(instance_id):
+        if not INSTANCE_ID.fullmatch(instance_id):
             expected = "expected ids like i-0123456789abcdef0"
             raise ConfigError(f"REMEDIATION_TARGET_INSTANCE_IDS holds {instance_id!r}, {expected}")
     return tuple(dict.fromkeys(ids))

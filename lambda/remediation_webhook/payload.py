@@ -8,7 +8,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-_INSTANCE_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z-])i-[0-9a-f]{8,17}(?![0-9A-Za-z])")
+from .config import INSTANCE_ID_PATTERN
+
+# The id pattern without its anchors, bounded so that it is not part of a longer word.
+_INSTANCE_ID_IN_TEXT = re.compile(
+    rf"(?<![0-9A-Za-z-]){INSTANCE_ID_PATTERN.removeprefix('^').removesuffix('$')}(?![0-9A-Za-z])"
+)
 _MONITOR_ID = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")  # Sumo ids are 16 hex digits; the runbook takes 128
 _MAX_TEXT = 1024
 _MAX_SCAN_DEPTH = 8

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from demo.service import SimulatedService
+from demo.simulated_api import SimulatedService
 from demo.world import Twin
 
 pytestmark = pytest.mark.twin

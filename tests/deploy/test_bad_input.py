@@ -44,6 +44,34 @@ def test_bad_value_fails_naming_the_variable_and_creates_nothing(
     assert {service: names for service, names in project_resources(twin.client, PROJECT).items() if names} == {}
 
 
+def test_a_string_where_a_list_belongs_fails_naming_the_variable_and_the_type_and_creates_nothing(
+    twin: RunningTwin,
+) -> None:
+    environment = playbook_environment(twin.aws_url, twin.sumo_url, "s" * 40)
+    run = run_playbook(
+        "site.yml",
+        environment,
+        "-e",
+        "remediation_adopt_instance_ids=i-0123456789abcdef0",
+        extra_vars={"remediation_project": PROJECT},
+    )
+
+    assert run.returncode != 0
+    assert "remediation_adopt_instance_ids must be a list, got the str" in run.output
+    assert "must resolve to a 'list'" not in run.output
+    assert {service: names for service, names in project_resources(twin.client, PROJECT).items() if names} == {}
+
+
+def test_short_webhook_secret_fails_naming_the_variable_and_the_rule_and_creates_nothing(twin: RunningTwin) -> None:
+    environment = playbook_environment(twin.aws_url, twin.sumo_url, "s" * 31)
+    run = run_playbook("site.yml", environment, extra_vars={"remediation_project": PROJECT})
+
+    assert run.returncode != 0
+    assert "remediation_webhook_secret" in run.output and "at least 32 visible ASCII characters" in run.output
+    assert "s" * 31 not in run.output
+    assert {service: names for service, names in project_resources(twin.client, PROJECT).items() if names} == {}
+
+
 def test_missing_required_variable_fails_naming_it_and_creates_nothing(twin: RunningTwin, tmp_path: Path) -> None:
     inventory = inventory_without(tmp_path, "remediation_aws_region")
     environment = playbook_environment(twin.aws_url, twin.sumo_url, "s" * 40)

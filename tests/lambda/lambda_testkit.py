@@ -44,6 +44,20 @@ STAND_IN_DOCUMENT = {
 }
 
 
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    """The context attributes Powertools' inject_lambda_context reads, as the Python runtime passes them."""
+
+    function_name: str = "remediation-webhook"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:remediation-webhook"
+    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
 @dataclass
 class AwsEndpoint:
     """Where the twin's AWS side answers, with boto3 clients and fault injection."""

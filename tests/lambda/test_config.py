@@ -53,14 +53,14 @@ def test_a_wrong_variable_is_named_in_the_error(changes, named):
 
 
 def test_the_handler_answers_500_and_logs_when_the_deployment_is_misconfigured(monkeypatch, logs):
-    from lambda_testkit import alert_event
+    from lambda_testkit import FakeLambdaContext, alert_event
     from remediation_webhook import app
 
     monkeypatch.setattr(app, "_runtime", None)
     monkeypatch.setenv("REMEDIATION_TARGET_INSTANCE_IDS", "")
     monkeypatch.delenv("REMEDIATION_STATE_TABLE", raising=False)
 
-    response = app.handler(alert_event(), None)
+    response = app.handler(alert_event(), FakeLambdaContext())
 
     assert response["statusCode"] == 500
     assert response["body"] == '{"error":"misconfigured"}'

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from lambda_testkit import SECRET, alert_event, response_body
+from dataclasses import replace
+
+from lambda_testkit import SECRET, FakeLambdaContext, alert_event, response_body
+from remediation_webhook import app
 from remediation_webhook.app import handle_event
 
 
@@ -19,6 +22,24 @@ def test_every_decision_line_carries_alert_id_and_execution_id(deployment, logs)
     assert all({"alert_id", "execution_id", "request_id"} <= set(record) for record in logs.records())
     assert logs.decisions("started")[0]["execution_id"] == execution_id
     assert logs.decisions("suppressed")[0]["execution_id"] == execution_id
+
+
+def test_every_line_of_an_invocation_carries_its_own_request_id_and_lambda_context(deployment, logs, monkeypatch):
+    monkeypatch.setattr(app, "_runtime", deployment.runtime())
+    first, second = alert_event(), alert_event(TriggerType="Normal")
+    second["requestContext"] = {**second["requestContext"], "requestId": "second-request"}
+    context = FakeLambdaContext()
+
+    app.handler(first, context)
+    lines_of_first = len(logs.records())
+    app.handler(second, replace(context, aws_request_id="second-invocation"))
+
+    records = logs.records()
+    assert [record["decision"] for record in records] == ["received", "started", "ignored"]
+    expected = [(first["requestContext"]["requestId"], context.aws_request_id)] * lines_of_first
+    expected += [("second-request", "second-invocation")] * (len(records) - lines_of_first)
+    assert [(record["request_id"], record["function_request_id"]) for record in records] == expected
+    assert all(record["function_name"] == context.function_name for record in records)
 
 
 def test_no_log_line_holds_the_secret_or_a_near_miss(deployment, logs):

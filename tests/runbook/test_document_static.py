@@ -194,7 +194,8 @@ def test_every_script_has_an_explicit_timeout_and_a_supported_runtime() -> None:
 GOOD_AND_BAD_VALUES = {
     "InstanceId": (
         ["i-0123abcd", "i-0123456789abcdef0", LONGEST_INSTANCE_ID],
-        ["", "i-0123", "i-0123456789ABCDEF0", "i-0123456789abcdef01x", "mi-0123456789abcdef0", "i-0123abcd\n"],
+        ["", "i-0123", "i-0123456789", "i-0123456789abcdef", "i-0123456789ABCDEF0", "i-0123456789abcdef01x",
+         "mi-0123456789abcdef0", "i-0123abcd\n"],
     ),
     "TopicArn": (
         [TOPIC_ARN, "arn:aws-cn:sns:cn-north-1:123456789012:Ops_Alerts-1"],

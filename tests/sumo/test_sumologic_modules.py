@@ -4,6 +4,7 @@ mode, secrets kept out of output, bad input refused before any change, and every
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,16 +15,19 @@ from emulator.sumo.spec import official_spec_path, validate_request
 from tests.sumo.local_sumo import LocalSumo
 from tests.sumo.playbook_runner import PlaybookRun, run_playbook, step_marker
 
+sys.path.append(str(Path(__file__).resolve().parents[2] / "collections"))
+
+from ansible_collections.autoremediation.sumo_aws.plugins.module_utils.sumologic_query import (
+    render_monitor_query,
+)
+
 SECRET = "s3cr3t-webhook-token-0123456789"
 ROTATED_SECRET = "r0tated-webhook-token-9876543210"
 PAYLOAD = '{"Id":"{{Id}}","Name":"{{Name}}","TriggerType":"{{TriggerType}}"}'
-QUERY = (
-    '_sourceCategory=prod/api "/api/data"\n'
-    '| parse regex "response_time=(?<response_time>[0-9.]+)ms"\n'
-    "| num(response_time)\n"
-    "| where response_time > 3000\n"
-    "| count as slow_calls"
-)
+# A latency query rendered by the collection, with a simpler regex than the default so the tests need no path.
+QUERY_SETTINGS = {"source_category": "prod/api", "latency_regex": "response_time=(?<response_time>[0-9.]+)ms"}
+QUERY = render_monitor_query(QUERY_SETTINGS)
+CHANGED_QUERY = render_monitor_query({**QUERY_SETTINGS, "latency_threshold_seconds": 4})
 pytestmark = pytest.mark.slow
 
 API = {
@@ -109,7 +113,7 @@ ROTATED = {"headers": {"Authorization": f"Bearer {ROTATED_SECRET}"}, "descriptio
 @pytest.fixture(scope="module")
 def lifecycle(local_sumo: LocalSumo, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One pass through the life of a connection and a monitor; each step keeps its result and its requests."""
-    changed_query = QUERY.replace("3000", "4000")
+    changed_query = CHANGED_QUERY
     steps = run_scenarios(
         local_sumo,
         tmp_path_factory.mktemp("lifecycle_create"),

@@ -176,10 +176,6 @@ class ExpressionParser:
             raise QueryError(f"`{self.stream.stage_text}` needs a boolean condition (a comparison, matches, in, ...)")
         return compiled.evaluate  # type: ignore[return-value]
 
-    def parse_value(self) -> Evaluator:
-        """One value expression (a function argument, an operand)."""
-        return self._additive().evaluate
-
     def _require_boolean(self, compiled: _Compiled, token: Token | None) -> None:
         if not compiled.boolean:
             where = f" near position {token.position}" if token is not None else ""

@@ -3,33 +3,27 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from emulator.sumo.query import LogRecord
+from tools.access_log import access_line
+
+_COLLECTIONS = Path(__file__).resolve().parents[3] / "collections"
+if str(_COLLECTIONS) not in sys.path:
+    sys.path.append(str(_COLLECTIONS))
+
+from ansible_collections.autoremediation.sumo_aws.plugins.module_utils.sumologic_query import (  # noqa: E402
+    render_monitor_query,
+)
 
 START_MS = int(datetime(2026, 11, 27, 10, 0, tzinfo=UTC).timestamp() * 1000)
 
-LATENCY_REGEX = (
-    r'"\"(?:GET|POST|PUT|DELETE|PATCH) (?<path>/api/data)[^\"]*\" (?<status>\d{3}) '
-    r'.*response_time=(?<response_time>[0-9.]+)(?<unit>ms|s)?"'
-)
-DEFAULT_LATENCY_QUERY = "\n".join(
-    [
-        '_sourceCategory=prod/api "/api/data"',
-        f"| parse regex {LATENCY_REGEX} nodrop",
-        '| where path = "/api/data"',
-        "| num(response_time)",
-        "| where response_time > 3000",
-        "| count as slow_calls",
-    ]
-)
-
-JSON_LATENCY_QUERY = (
-    '_sourceCategory=prod/api "/api/data" | json field=_raw "path", "duration_ms" as path, ms'
-    ' | where path = "/api/data" | num(ms) | where ms > 3000 | count as slow_calls'
-)
-
-VOLUME_QUERY = '_sourceCategory=prod/api "/api/data" | count'
+# The monitor queries exactly as the product renders them for prod/api (the sumo_monitoring role's filter).
+DEFAULT_LATENCY_QUERY = render_monitor_query({"source_category": "prod/api"})
+JSON_LATENCY_QUERY = render_monitor_query({"source_category": "prod/api", "latency_source": "json"})
+VOLUME_QUERY = render_monitor_query({"source_category": "prod/api", "mode": "volume"})
 
 API_METADATA = {
     "_sourceCategory": "prod/api",
@@ -40,9 +34,9 @@ API_METADATA = {
 
 
 def combined_log_line(timestamp_ms: int, path: str, response_ms: int, method: str = "GET", status: int = 200) -> str:
-    """A combined-log-format line with a trailing response_time, like the product's web server writes."""
-    when = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
-    return f'10.0.0.1 - - [{when}] "{method} {path} HTTP/1.1" {status} 512 response_time={response_ms}ms'
+    """The access-log line tools/access_log.py writes, at an epoch-millisecond time."""
+    moment = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
+    return access_line(moment, response_ms, path, method=method, status=status)
 
 
 def json_log_line(timestamp_ms: int, path: str, duration_ms: int, status: int = 200) -> str:

@@ -55,7 +55,7 @@ def test_latency_query_counts_post_and_exactly_threshold_is_not_slow() -> None:
 
 
 def test_latency_query_keeps_a_line_mentioning_the_path_elsewhere_out_of_the_count() -> None:
-    # nodrop keeps the message, but `where path = ...` then drops it because path is null.
+    # The scope keyword matches the referer, but the regex needs the path in the request itself.
     line = (
         '10.0.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET /health HTTP/1.1" 200 2 referer=/api/data response_time=9000ms'
     )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
-# AnsibleAWSModule reports a missing boto3/botocore before converge() can run.
-with contextlib.suppress(ImportError):
+from ansible.module_utils.basic import missing_required_lib
+
+try:
     import botocore.exceptions
+
+    HAS_BOTOCORE = True
+except ImportError:
+    HAS_BOTOCORE = False
 
 Outcome = Callable[[], dict[str, Any]]
 
@@ -21,6 +25,9 @@ def converge(
     domain_errors: tuple[type[Exception], ...] = (),
 ) -> None:
     """Run ensure_present or ensure_absent for module.params['state'] and exit; `what` names the resource in errors."""
+    if not HAS_BOTOCORE:
+        # AnsibleAWSModule normally refuses to start without botocore; this guards any other caller.
+        module.fail_json(msg=missing_required_lib("botocore"))
     try:
         result = ensure_present() if module.params["state"] == "present" else ensure_absent()
     except domain_errors as error:

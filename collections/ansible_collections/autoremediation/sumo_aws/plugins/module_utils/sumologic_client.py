@@ -64,29 +64,41 @@ SUMO_MUTUALLY_EXCLUSIVE = [("deployment", "endpoint")]
 SUMO_REQUIRED_ONE_OF = [("deployment", "endpoint")]
 
 
-def resolve_endpoint(deployment: str | None = None, endpoint: str | None = None) -> str:
-    """The API base URL (ending in /api, no trailing slash) for a deployment name or an explicit endpoint."""
+def resolve_endpoint(
+    deployment: str | None = None, endpoint: str | None = None, names: tuple[str, str] = ("deployment", "endpoint")
+) -> str:
+    """The API base URL (ending in /api, no trailing slash) for a deployment name or an explicit endpoint.
+
+    This is the one rule for where the Sumo Logic API may be: exactly one of a known deployment or an http(s) URL
+    ending in /api. ValueError says what is wrong, calling the two settings by `names` (the roles' variable names).
+    """
+    deployment_name, endpoint_name = names
     if deployment and endpoint:
         raise ValueError(
-            f"give deployment or endpoint, not both (got deployment={deployment!r}, endpoint={endpoint!r})"
+            f"give {deployment_name} or {endpoint_name}, not both "
+            f"(got {deployment_name}={deployment!r}, {endpoint_name}={endpoint!r})"
         )
     if deployment:
         try:
             return DEPLOYMENTS[deployment.strip().lower()]
         except KeyError:
             raise ValueError(
-                f"unknown Sumo Logic deployment {deployment!r}; expected one of: {', '.join(sorted(DEPLOYMENTS))}"
+                f"unknown Sumo Logic deployment {deployment!r} in {deployment_name}; "
+                f"expected one of: {', '.join(sorted(DEPLOYMENTS))}"
             ) from None
     if endpoint:
         base = endpoint.strip().rstrip("/")
         parts = urlsplit(base)
         if parts.scheme not in ("http", "https") or not parts.netloc or not parts.path.endswith("/api"):
             raise ValueError(
-                "endpoint must be an http(s) URL ending in /api, like https://api.us2.sumologic.com/api; "
+                f"{endpoint_name} must be an http(s) URL ending in /api, like https://api.us2.sumologic.com/api; "
                 f"got {endpoint!r}"
             )
         return base
-    raise ValueError(f"give a deployment ({', '.join(sorted(DEPLOYMENTS))}) or an explicit endpoint")
+    raise ValueError(
+        f"give {deployment_name} (one of: {', '.join(sorted(DEPLOYMENTS))}) or an explicit {endpoint_name}, "
+        "exactly one; neither is set"
+    )
 
 
 class SumoApiError(Exception):

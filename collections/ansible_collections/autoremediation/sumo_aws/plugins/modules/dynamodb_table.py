@@ -115,12 +115,8 @@ table:
       sample: {"remediation:managed-by": "ansible"}
 """
 
-import contextlib
 import time
 from typing import Any
-
-with contextlib.suppress(ImportError):
-    pass
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule

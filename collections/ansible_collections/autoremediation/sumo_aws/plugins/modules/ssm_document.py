@@ -15,6 +15,9 @@ description:
     C(Active), makes it the default version.
   - Content is compared structurally (parsed YAML or JSON), so re-indenting a file does not create a new version.
   - Deletes the document and all its versions with I(state=absent).
+  - A document found C(Creating) or C(Updating) (another run or the console is changing it) is waited out, for at
+    most I(wait_timeout) seconds, before it is read or changed.
+  - Fails when the deployed document's type is not I(document_type), since AWS cannot change the type of a document.
 author:
   - EC2 auto-remediation maintainers
 options:
@@ -42,7 +45,8 @@ options:
     type: path
   document_type:
     description:
-      - Type of the document. Only honoured on creation; AWS cannot change the type of an existing document.
+      - Type of the document. AWS cannot change the type of an existing document, so when the deployed document has
+        another type the module fails naming both; delete the document (I(state=absent)) to recreate it.
     type: str
     choices: [Automation, Command, Policy, Session]
     default: Automation
@@ -59,7 +63,9 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait for a new version to become C(Active) before making it the default.
+      - Seconds to wait for a document found C(Creating) or C(Updating) to settle before reading or changing it,
+        and again for a new version to become C(Active) before making it the default.
+      - Past it the module fails naming the status; nothing is changed by a run that timed out waiting to start.
     type: int
     default: 120
   tags:
@@ -120,7 +126,9 @@ document:
       type: str
       sample: YAML
     status:
-      description: Status of the latest version.
+      description: >-
+        Status of the latest version. Never C(Creating) or C(Updating) after a change, since the module waits
+        (at most I(wait_timeout) seconds) for C(Active).
       type: str
       sample: Active
     latest_version:
@@ -146,13 +154,9 @@ version_created:
   sample: "2"
 """
 
-import contextlib
 import json
 import time
 from typing import Any
-
-with contextlib.suppress(ImportError):
-    pass
 
 try:
     import yaml
@@ -186,6 +190,8 @@ ARGUMENT_SPEC: dict[str, Any] = {
 MUTUALLY_EXCLUSIVE = [["content", "content_path"]]
 REQUIRED_IF = [["state", "present", ["content", "content_path"], True]]
 POLL_SECONDS = 1.0
+# Statuses in which AWS is still working on the document; reading or changing it then races that work.
+SETTLING_STATUSES = ("Creating", "Updating")
 
 
 class DocumentError(Exception):
@@ -241,6 +247,19 @@ class DocumentManager:
             return self.client.describe_document(aws_retry=True, Name=self.name)["Document"]
         except is_boto3_error_code("InvalidDocument"):
             return None
+
+    def wait_settled(self, described: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Poll while the document is Creating or Updating; the settled description (None if it vanished)."""
+        deadline = time.monotonic() + self.module.params["wait_timeout"]
+        while described is not None and described.get("Status") in SETTLING_STATUSES:
+            if time.monotonic() >= deadline:
+                raise DocumentError(
+                    f"document {self.name} is still {described['Status']} after "
+                    f"{self.module.params['wait_timeout']} s (wait_timeout); nothing was changed"
+                )
+            time.sleep(POLL_SECONDS)
+            described = self.describe()
+        return described
 
     def content_of(self, version: str) -> tuple[str, str]:
         response = self.client.get_document(aws_retry=True, Name=self.name, DocumentVersion=version)
@@ -342,7 +361,13 @@ def ensure_present(manager: DocumentManager) -> dict[str, Any]:
     params = manager.module.params
     check_mode = manager.module.check_mode
     desired = render_content(params["content"], params["content_path"], params["document_format"])
-    current = manager.describe()
+    current = manager.wait_settled(manager.describe())
+    if current is not None and current.get("DocumentType", params["document_type"]) != params["document_type"]:
+        raise DocumentError(
+            f"document {manager.name} has the type {current['DocumentType']} in AWS, not "
+            f"{params['document_type']} (document_type); AWS cannot change a document's type: delete it with "
+            f"state=absent to recreate it, or set document_type: {current['DocumentType']}"
+        )
 
     if current is None:
         after_tags = params["tags"] or {}
@@ -402,7 +427,7 @@ def ensure_present(manager: DocumentManager) -> dict[str, Any]:
 
 
 def ensure_absent(manager: DocumentManager) -> dict[str, Any]:
-    current = manager.describe()
+    current = manager.wait_settled(manager.describe())
     if current is None:
         return {"changed": False, "version_created": None, "diff": {"before": {}, "after": {}}}
     current_text, _format = manager.content_of(current["DefaultVersion"])

@@ -145,3 +145,86 @@ def test_deleting_removes_the_document_and_a_second_delete_changes_nothing(aws: 
 
     assert ensure_absent(manager(aws, state="absent"))["changed"] is True
     assert ensure_absent(manager(aws, state="absent"))["changed"] is False
+
+
+class SettlingClient:
+    """The SSM client, except that DescribeDocument reports `status` for the first `times` calls (moto is instant)."""
+
+    def __init__(self, client: Any, status: str, times: int) -> None:
+        self._client, self._status, self._left = client, status, times
+        self.describes = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def describe_document(self, **kwargs: Any) -> dict[str, Any]:
+        self.describes += 1
+        answer = self._client.describe_document(**kwargs)
+        if self._left > 0:
+            self._left -= 1
+            answer["Document"] = {**answer["Document"], "Status": self._status}
+        return answer
+
+
+def settling_manager(aws: Any, status: str, times: int, **params: Any) -> tuple[DocumentManager, SettlingClient]:
+    client = SettlingClient(aws("ssm"), status, times)
+    module = FakeModule(ARGUMENT_SPEC, name=NAME, **params)
+    return DocumentManager(module, client), client
+
+
+@pytest.mark.parametrize("status", ["Creating", "Updating"])
+def test_a_document_found_settling_is_waited_out_before_its_new_version(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, status: str
+) -> None:
+    monkeypatch.setattr(ssm_document, "POLL_SECONDS", 0.0)
+    ensure_present(manager(aws, content=RUNBOOK))
+    settling, client = settling_manager(aws, status, times=3, content=RUNBOOK.replace("Reboot", "Restart"))
+
+    result = ensure_present(settling)
+
+    assert client.describes >= 4  # three that were still settling, then the one that let the change go ahead
+    assert result["version_created"] == "2"
+    assert result["document"]["status"] == "Active"
+
+
+def test_a_document_that_stays_updating_past_wait_timeout_fails_and_changes_nothing(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ssm_document, "POLL_SECONDS", 0.0)
+    ensure_present(manager(aws, content=RUNBOOK))
+    settling, _client = settling_manager(
+        aws, "Updating", times=10_000, wait_timeout=0, content=RUNBOOK.replace("Reboot", "Restart")
+    )
+
+    with pytest.raises(DocumentError, match=r"still Updating after 0 s \(wait_timeout\); nothing was changed"):
+        ensure_present(settling)
+    assert aws("ssm").describe_document(Name=NAME)["Document"]["LatestVersion"] == "1"
+
+
+def test_deleting_waits_out_a_document_still_creating(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ssm_document, "POLL_SECONDS", 0.0)
+    ensure_present(manager(aws, content=RUNBOOK))
+    settling, client = settling_manager(aws, "Creating", times=2, state="absent")
+
+    assert ensure_absent(settling)["changed"] is True
+    assert client.describes == 3
+    assert aws("ssm").list_documents(Filters=[{"Key": "Owner", "Values": ["Self"]}])["DocumentIdentifiers"] == []
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_deployed_document_of_another_type_is_refused_naming_both_types(aws: Any, check_mode: bool) -> None:
+    ensure_present(manager(aws, content=RUNBOOK, document_type="Automation"))
+
+    with pytest.raises(DocumentError, match="has the type Automation in AWS, not Command") as refused:
+        ensure_present(manager(aws, check_mode=check_mode, content=RUNBOOK, document_type="Command"))
+    assert "state=absent" in str(refused.value)
+    assert aws("ssm").describe_document(Name=NAME)["Document"]["LatestVersion"] == "1"
+
+
+def test_the_wait_and_the_type_rule_are_documented() -> None:
+    documentation = yaml.safe_load(ssm_document.DOCUMENTATION)
+    assert all(isinstance(line, str) for line in documentation["description"]), "a ': ' made a line a mapping"
+    assert "Creating" in " ".join(documentation["options"]["wait_timeout"]["description"])
+    assert "cannot change" in " ".join(documentation["options"]["document_type"]["description"])
+    returned = yaml.safe_load(ssm_document.RETURN)
+    assert "wait_timeout" in returned["document"]["contains"]["status"]["description"]
