@@ -137,12 +137,13 @@ def test_teardown_removes_everything_and_site_deploys_again(deployment: Deployme
     assert teardown.returncode == 0, teardown.output[-4000:]
     assert nothing_left(deployment.resources()) == {}
 
-    # The roles are made anew, and this time AWS is slow: Lambda refuses the webhook role for 8 s (800 virtual
-    # seconds at the test twin's 100x), longer than the tasks between creating the role and the function take, and
-    # the new function stays Pending, refusing its URL, for 5 s.
+    # The roles are made anew, and this time AWS is slow: Lambda refuses the webhook role for 30 s (3,000 virtual
+    # seconds at the test twin's 100x), far longer than the tasks between creating the role and the function take
+    # even on a busy machine (under two CPU burners they took more than 8 s), and well inside the task's two minutes
+    # of retries; the new function stays Pending, refusing its URL, for 5 s.
     twin = deployment.twin
     with (
-        overridden_timings(twin, "iam", {"role_propagation_seconds": 800}),
+        overridden_timings(twin, "iam", {"role_propagation_seconds": 3000}),
         overridden_timings(twin, "lambda", {"pending_seconds": 500}),
     ):
         again = deployment.run("redeploy", "site.yml")
