@@ -107,16 +107,6 @@ def _budget_spent(what: str, budget: float, seen: Observation, stage: Stage) -> 
     return message
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout_seconds: float) -> None:
-    """A wait for something that takes real time, not twin time (a playbook, the cooldown of the real-time Lambda)."""
-    deadline = time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(POLL_SECONDS)
-    raise ActFailedError(f"timed out after {timeout_seconds:.0f} s waiting for {what}")
-
-
 def delivered(timeline: Timeline, trigger_type: str) -> Callable[[], bool]:
     return lambda: any(event.data.get("trigger_type") == trigger_type for event in timeline.of("sumo"))
 
