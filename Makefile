@@ -13,9 +13,9 @@ export ANSIBLE_COLLECTIONS_PATH := $(abspath collections)
 setup: $(STAMP)
 
 # Re-installs only when the pins change, so a second `make setup` takes a second.
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml twin/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e './twin[test]' -e '.[dev]'
 	touch $(STAMP)
 
 lint: setup
@@ -24,8 +24,11 @@ lint: setup
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint
 
+# The product's tests, then the twin's own (a package of its own, with its own pytest settings in twin/), both with
+# Sumo's published spec when it is beside the repository.
 unit: setup
 	$(BIN)/python -m pytest
+	spec="$$($(BIN)/python -m tools.sumo_spec)" && cd twin && SUMO_OPENAPI_SPEC="$$spec" $(abspath $(BIN))/python -m pytest
 
 test: lint unit
 
@@ -33,9 +36,10 @@ test: lint unit
 # the newest Python the machine has.
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow" -q
+	spec="$$($(BIN)/python -m tools.sumo_spec)" && cd twin && SUMO_OPENAPI_SPEC="$$spec" $(abspath $(BIN))/python -m pytest -m "not slow" -q
 
 twin-up: setup
-	$(BIN)/python -m emulator up
+	SUMO_OPENAPI_SPEC="$$($(BIN)/python -m tools.sumo_spec)" $(BIN)/python -m emulator up
 
 twin-down: setup
 	$(BIN)/python -m emulator down

@@ -20,7 +20,7 @@ import boto3
 import yaml
 from botocore.config import Config
 
-from tests.twin_process import REGION, TEST_CREDENTIALS, start_twin, stop_twin
+from emulator.testing import REGION, TEST_CREDENTIALS, start_twin, stop_twin
 
 TARGET_RATIO = 1.5
 WARMUP_ROUNDS = 3

@@ -5,7 +5,7 @@ taking at most 60% of the fresh deploy.
 
 The target is measured against the twin as `make twin-up` runs it: its clock at real time, so what AWS makes a
 fresh deploy wait for (a new role is not assumable by Lambda, a new function is Pending, a new table is CREATING;
-see emulator/aws/README.md) takes real seconds, as it does on AWS. The same pair is then measured on a twin at the
+see twin/src/emulator/aws/README.md) takes real seconds, as it does on AWS. The same pair is then measured on a twin at the
 test suite's 100x clock, where those waits shrink to nothing and both runs are just the cost of each Ansible module;
 that ratio is reported, not judged.
 """
@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from emulator.testing import start_twin, stop_twin
 from tests.deploy.resources import PlaybookRun, playbook_environment, run_playbook
-from tests.twin_process import start_twin, stop_twin
 
 PROJECT = "bench-deploy"
 TARGET_RATIO = 0.6

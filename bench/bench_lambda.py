@@ -20,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 for _path in (REPO_ROOT / "lambda", REPO_ROOT / "tests" / "lambda"):
     sys.path.insert(0, str(_path))
 
-from tests.twin_process import REGION, TEST_CREDENTIALS, start_twin, stop_twin  # noqa: E402
+from emulator.testing import REGION, TEST_CREDENTIALS, start_twin, stop_twin  # noqa: E402
 
 WARM_ALERTS = 150
 COLD_RUNS = 11

@@ -27,10 +27,10 @@ from typing import Any
 from bench.bench_sumo_query import DEFAULT_LATENCY_QUERY, METADATA, generate_lines
 from emulator.service_contract import TwinSettings
 from emulator.sumo.backend import SumoBackend
-from emulator.sumo.backtest import GuardSettings, TriggerSettings, run_backtest
 from emulator.sumo.library import ROOT_ID
 from emulator.sumo.message_time import MessageTimeReader
 from emulator.sumo.windows import MINUTE_MS
+from tools.backtest import GuardSettings, TriggerSettings, run_backtest
 
 LINES = 1_000_000
 TARGET_RATIO = 2.0

@@ -12,8 +12,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from emulator.sumo.backtest import GuardSettings, TriggerSettings, run_backtest
 from emulator.sumo.query import LogRecord, compile_query
+from tools.backtest import GuardSettings, TriggerSettings, run_backtest
 
 LINES = 1_000_000
 START_S = int(datetime(2026, 11, 27, tzinfo=UTC).timestamp())

@@ -14,6 +14,7 @@ import boto3
 
 from demo.power import PowerHistory
 from emulator.control_client import TwinControl
+from tools.sumo_spec import use_reference_spec
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "ec2-autoremediation"
@@ -43,7 +44,9 @@ class Twin:
     def ensure_up(self) -> None:
         if self.healthy():
             return
-        subprocess.run([sys.executable, "-m", "emulator", "up"], cwd=REPO_ROOT, check=True)
+        environment = dict(os.environ)
+        use_reference_spec(environment)
+        subprocess.run([sys.executable, "-m", "emulator", "up"], cwd=REPO_ROOT, env=environment, check=True)
         self.started_here = True
 
     def stop(self) -> None:

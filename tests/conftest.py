@@ -1,27 +1,6 @@
-"""Fixtures shared by every test: one private twin per test session, and AWS settings that point at it."""
+"""The product's tests: the `twin` fixture comes from the twin's pytest plugin (emulator.pytest_plugin), and the twin
+validates every request our code sends to Sumo against Sumo's published spec when it is beside the repository."""
 
-from __future__ import annotations
+from tools.sumo_spec import use_reference_spec
 
-import os
-from collections.abc import Iterator
-
-import pytest
-
-from tests.twin_process import REGION, TEST_CREDENTIALS, RunningTwin, start_twin, stop_twin
-
-
-@pytest.fixture(scope="session")
-def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTwin]:
-    """The AWS and Sumo Logic twin, started once for the session with a 100x clock and no Sumo rate limit."""
-    running = start_twin(tmp_path_factory.mktemp("twin"))
-    saved = {name: os.environ.get(name) for name in ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", *TEST_CREDENTIALS)}
-    os.environ.update({"AWS_ENDPOINT_URL": running.aws_url, "AWS_DEFAULT_REGION": REGION, **TEST_CREDENTIALS})
-    try:
-        yield running
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        stop_twin(running)
+use_reference_spec()

@@ -53,7 +53,7 @@ def _description(option: dict[str, Any]) -> str:
             "the runbook's InstanceId allowedPattern",
             yaml.safe_load(RUNBOOK.read_text())["parameters"]["InstanceId"]["allowedPattern"],
         ),
-        ("emulator/aws/control.py", twin_control._INSTANCE_ID.pattern),
+        ("twin/src/emulator/aws/control.py", twin_control._INSTANCE_ID.pattern),
     ],
 )
 def test_every_copy_of_the_instance_id_pattern_is_the_collections(where: str, copy: str) -> None:

@@ -27,8 +27,8 @@ from typing import Any
 import yaml
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from emulator.sumo.backtest import SETTING_KEYS, BacktestError, build_parser, parse_arguments, run_cli
 from tools.ansible_settings import AnsibleOptions, AnsibleSettingsError, RenderRequest, render
+from tools.backtest import SETTING_KEYS, BacktestError, build_parser, parse_arguments, run_cli
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COLLECTIONS_PATH = REPO_ROOT / "collections"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from emulator.testing import RunningTwin
 from tests.deploy.resources import playbook_environment, project_resources, role_policies, run_playbook
-from tests.twin_process import RunningTwin
 
 pytestmark = [pytest.mark.twin, pytest.mark.slow]
 

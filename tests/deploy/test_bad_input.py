@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from emulator.testing import RunningTwin
 from tests.deploy.resources import REPO_ROOT, playbook_environment, project_resources, run_playbook
-from tests.twin_process import RunningTwin
 
 pytestmark = [pytest.mark.twin, pytest.mark.slow]
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from emulator.testing import RunningTwin
+from tests.aws.conftest import overridden_timings
 from tests.deploy.resources import PlaybookRun, playbook_environment, project_resources, role_policies, run_playbook
-from tests.emulator.aws.conftest import overridden_timings
-from tests.twin_process import RunningTwin
 
 pytestmark = [pytest.mark.twin, pytest.mark.slow]
 

@@ -22,7 +22,7 @@ from demo.acts import HOP_BUDGETS, act_slow_calls, act_stopped_instance, notifie
 from demo.stage import Stage
 from demo.timeline import Timeline
 from demo.world import Twin
-from tests.twin_process import start_twin, stop_twin
+from emulator.testing import start_twin, stop_twin
 
 CLOCK_SPEED = 120.0
 COOLDOWN_SECONDS = 30  # real seconds: the Lambda runs on real time

@@ -18,7 +18,7 @@ for _path in (_HERE.parents[1] / "lambda", _HERE):
 from lambda_testkit import AwsEndpoint, Deployment, LogCapture, create_deployment  # noqa: E402
 from remediation_webhook import app  # noqa: E402
 
-from tests.twin_process import RunningTwin  # noqa: E402
+from emulator.testing import RunningTwin  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ from botocore.config import Config
 from remediation_webhook import app
 from remediation_webhook.aws_clients import AwsClients, build_clients
 
-from tests.aws_readiness import create_function_and_wait_until_active, create_table_and_wait_until_active
-from tests.twin_process import REGION, TEST_CREDENTIALS
+from emulator.readiness import create_function_and_wait_until_active, create_table_and_wait_until_active
+from emulator.testing import REGION, TEST_CREDENTIALS
 
 EVENTS = Path(__file__).resolve().parent / "events"
 

@@ -23,7 +23,7 @@ from lambda_testkit import AwsEndpoint
 from remediation_webhook.guard_model import GuardModel, GuardOutcome, GuardRules, Verdict
 from remediation_webhook.state import DecisionStore
 
-from tests.aws_readiness import create_table_and_wait_until_active
+from emulator.readiness import create_table_and_wait_until_active
 
 # About 6,000 DynamoDB calls: five minutes on a loaded 2-core machine, past the suite's 300 s per test.
 pytestmark = [pytest.mark.slow, pytest.mark.twin, pytest.mark.timeout(1200)]

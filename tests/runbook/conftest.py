@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from emulator.testing import RunningTwin
 from tests.runbook.harness import RunbookHarness
-from tests.twin_process import RunningTwin
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.twin_process import REPO_ROOT, RunningTwin
+from emulator.testing import REPO_ROOT, RunningTwin
 
 DOCUMENT_PATH = REPO_ROOT / "ssm_documents" / "remediate-ec2-instance.yaml"
 # An AMI that moto ships in its default image list (moto/ec2/resources/amis.json.gz).

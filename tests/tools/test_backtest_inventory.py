@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from emulator.sumo.backtest import SETTING_KEYS, build_parser, parse_arguments, run_cli
-from tests.emulator.sumo_query.samples import START_MS, combined_log_line
+from tests.sumo.samples import START_MS, combined_log_line
 from tools.ansible_settings import ansible_playbook
+from tools.backtest import SETTING_KEYS, build_parser, parse_arguments, run_cli
 from tools.backtest_inventory import (
     REPO_ROOT,
     Deployment,
@@ -394,7 +394,14 @@ def test_cooldown_and_attempt_cap_use_the_lambdas_deployed_values(
         (71, "refused", True),  # a fourth start within 6 hours: over the cap of 3, escalated once
         (91, "refused", False),
     ]
-    assert report["remediation"] == {"requests": 6, "allowed": 3, "suppressed": 1, "refused": 2, "escalations": 1}
+    assert report["remediation"] == {
+        "requests": 6,
+        "allowed": 3,
+        "duplicate": 0,
+        "suppressed": 1,
+        "refused": 2,
+        "escalations": 1,
+    }
 
 
 def test_flags_win_over_the_inventory(
