@@ -92,6 +92,15 @@ def test_deploy_creates_every_resource(deployment: Deployment) -> None:
     assert sorted(resources["ssm_parameters"]) == [f"/{PROJECT}/remediation-switch", f"/{PROJECT}/webhook-secret"]
 
 
+def test_the_connection_says_its_body_is_json(deployment: Deployment) -> None:
+    """Sumo sends only the headers a connection configures (docs/twin-fidelity.md, "Webhook requests")."""
+    deployment.run("deploy", "site.yml")
+    connections = deployment._sumo_get("/v1/connections")["data"]
+    [connection] = [c for c in connections if c["name"].startswith(PROJECT)]
+
+    assert {"name": "Content-Type", "value": "application/json"} in connection["customHeaders"]
+
+
 def test_second_run_changes_nothing(deployment: Deployment) -> None:
     deployment.run("deploy", "site.yml")
     run = deployment.run("rerun", "site.yml")

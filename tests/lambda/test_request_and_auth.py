@@ -17,12 +17,29 @@ def test_get_is_refused_with_405(deployment):
     assert deployment.executions() == []
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
-def test_a_body_that_is_not_json_is_refused_with_415(deployment, content_type):
-    response = handle_event(alert_event(headers={"content-type": content_type}), deployment.runtime())
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "", None])
+def test_a_json_body_is_accepted_whatever_its_content_type(deployment, content_type):
+    """Sumo documents no Content-Type for webhooks (docs/twin-fidelity.md, "Webhook requests")."""
+    event = alert_event()
+    event["headers"] = {name: value for name, value in event["headers"].items() if name != "content-type"}
+    if content_type is not None:
+        event["headers"]["content-type"] = content_type
+    response = handle_event(event, deployment.runtime())
 
-    assert response["statusCode"] == 415
-    assert response_body(response)["expected"] == "application/json"
+    assert response["statusCode"] == 202
+    assert len(deployment.executions()) == 1
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
+def test_a_body_that_is_not_json_is_refused_with_400_whatever_its_content_type(deployment, content_type):
+    event = alert_event(headers={"content-type": content_type})
+    event["body"] = "Name=slow&Id=0000000000ABCDEF"
+
+    response = handle_event(event, deployment.runtime())
+
+    assert response["statusCode"] == 400
+    assert "JSON" in response_body(response)["detail"]
+    assert deployment.executions() == []
 
 
 def test_json_with_a_charset_is_accepted(deployment):

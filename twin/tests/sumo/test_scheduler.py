@@ -1,13 +1,14 @@
 """The background scheduler follows the shared clock: a pass every virtual minute, and after a jump the latest one.
-Webhook failures are recorded, retried a bounded number of times, and not repeated."""
+A webhook is sent once: a failure is recorded and never retried (docs/twin-fidelity.md, "Webhook requests")."""
 
 from __future__ import annotations
 
 import threading
 
+import pytest
+
 from emulator.clock import ScaledClock
 from emulator.sumo.scheduler import MinuteScheduler
-from emulator.sumo.webhook import MAX_ATTEMPTS
 from tests.sumo.bodies import monitor_body, webhook_notification
 from tests.sumo.conftest import CLOCK_START
 from tests.sumo.helpers import WAIT_SECONDS, deliveries, setup_monitor, slow_call, wait_until
@@ -31,15 +32,17 @@ def test_scheduler_resolves_when_the_window_moves_on(fast_sumo, receiver):
     assert [entry["json"]["type"] for entry in received] == ["Critical", "ResolvedCritical"]
 
 
-def test_failed_delivery_is_recorded_and_retried_a_bounded_number_of_times(quick_sumo, receiver):
-    receiver.status = 503
+@pytest.mark.parametrize("status", [503, 429, 500])
+def test_a_failed_delivery_is_recorded_once_and_never_retried(quick_sumo, receiver, status):
+    receiver.status = status
     setup_monitor(quick_sumo, receiver)
     quick_sumo.ingest("\n".join(slow_call() for _ in range(6)))
-    report = quick_sumo.evaluate()
-    attempts = report["deliveries"]
-    assert [attempt["attempt"] for attempt in attempts] == list(range(1, MAX_ATTEMPTS + 1))
-    assert all(attempt["statusCode"] == 503 and attempt["ok"] is False for attempt in attempts)
+    attempts = quick_sumo.evaluate()["deliveries"]
+    assert [(attempt["attempt"], attempt["statusCode"], attempt["ok"]) for attempt in attempts] == [(1, status, False)]
     assert attempts[0]["responseExcerpt"] == "received"
+    quick_sumo.evaluate()
+    assert len(receiver.wait_for(1)) == 1
+    assert len([d for d in deliveries(quick_sumo) if d["triggerType"] == "Critical"]) == 1
 
 
 def test_client_errors_are_not_retried(sumo, receiver):
@@ -69,8 +72,8 @@ def test_unreachable_webhook_is_recorded_with_the_error(quick_sumo):
     quick_sumo.sdk().post(f"/monitors?parentId={root}", body)
     quick_sumo.ingest("\n".join(slow_call() for _ in range(6)))
     attempts = quick_sumo.evaluate()["deliveries"]
-    assert len(attempts) == MAX_ATTEMPTS
-    assert attempts[-1]["statusCode"] is None and "ConnectionError" in attempts[-1]["error"]
+    assert len(attempts) == 1
+    assert attempts[0]["statusCode"] is None and "ConnectionError" in attempts[0]["error"]
 
 
 def test_after_a_jump_only_the_latest_minute_is_evaluated():

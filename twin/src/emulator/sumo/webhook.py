@@ -1,8 +1,10 @@
 """Webhook delivery: POST a rendered payload to a connection's URL and keep a record of every attempt.
 
-Retry choice: a delivery is tried at most MAX_ATTEMPTS times; only a connection failure, a timeout, 429 or 5xx is
-retried, after RETRY_DELAY_SECONDS x attempt of virtual time. Every attempt is recorded and failures are logged;
-nothing is retried after the last attempt.
+Sumo documents an optional Authorization header and up to five custom headers on the connection, and nothing else:
+no Content-Type, no timeout, no retries, no signature. The stricter reading (the ledger's "Webhook requests"): a
+request carries only the headers the connection configures (besides what HTTP itself needs: Host, Content-Length,
+and the client's User-Agent, Accept and Accept-Encoding), is sent once with a DELIVERY_TIMEOUT_SECONDS timeout, and a
+delivery that fails (connection error, timeout, any status outside 2xx) is recorded, logged and lost.
 """
 
 from __future__ import annotations
@@ -23,8 +25,6 @@ from emulator.sumo.timefmt import human_time, rfc3339_ms
 logger = logging.getLogger("emulator.sumo")
 
 DELIVERY_TIMEOUT_SECONDS = 10.0
-MAX_ATTEMPTS = 3
-RETRY_DELAY_SECONDS = 5.0
 MAX_RECORDED_DELIVERIES = 5000
 RESPONSE_EXCERPT_CHARS = 2000
 
@@ -81,21 +81,11 @@ class Notifier:
         return session
 
     def deliver(self, planned: PlannedDelivery) -> list[dict[str, Any]]:
-        """Send one notification, retrying as the module docstring says; returns the attempt records."""
-        records = []
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            record = self._post(planned, attempt)
-            records.append(record)
-            status = record["statusCode"]
-            retryable = status is None or status == 429 or status >= 500
-            if record["ok"] or not retryable:
-                break
-            if attempt < MAX_ATTEMPTS:
-                self._clock.sleep(RETRY_DELAY_SECONDS * attempt)
-        return records
+        """Send one notification once (the module docstring says why); returns the attempt's record, in a list."""
+        return [self._post(planned, attempt=1)]
 
     def _post(self, planned: PlannedDelivery, attempt: int, test: bool = False) -> dict[str, Any]:
-        headers = {**planned.headers, "Content-Type": "application/json"}
+        headers = dict(planned.headers)
         status: int | None = None
         excerpt = ""
         error = None
@@ -139,12 +129,10 @@ class Notifier:
             )
         else:
             logger.warning(
-                "webhook %s for monitor %s -> %s failed (attempt %d/%d): %s",
+                "webhook %s for monitor %s -> %s failed, and is not retried: %s",
                 planned.trigger_type,
                 planned.monitor_id,
                 planned.url,
-                attempt,
-                MAX_ATTEMPTS,
                 error or f"HTTP {status}",
             )
         return record
