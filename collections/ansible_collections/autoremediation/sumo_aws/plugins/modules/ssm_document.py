@@ -50,6 +50,16 @@ options:
     type: str
     choices: [Automation, Command, Policy, Session]
     default: Automation
+  target_type:
+    description:
+      - The resource type the document runs on, such as C(/AWS::EC2::Instance) (CreateDocument's C(TargetType)).
+      - A rate-controlled run by tag reaches only resources of this type; without one, every resource with the tag
+        becomes a target, EBS volumes and network interfaces included.
+      - Sent with every new version, since UpdateDocument forgets a target type it is not given. A change of
+        target type alone adds a version with the same content; AWS may refuse that as C(DuplicateDocumentContent),
+        and the module then fails saying so.
+      - Omit to leave the document without a target type.
+    type: str
   document_format:
     description:
       - Format the content is sent in.
@@ -121,6 +131,10 @@ document:
       description: Type of the document.
       type: str
       sample: Automation
+    target_type:
+      description: The resource type the document runs on, if it has one.
+      type: str
+      sample: /AWS::EC2::Instance
     document_format:
       description: Format of the latest version.
       type: str
@@ -155,6 +169,7 @@ version_created:
 """
 
 import json
+import re
 import time
 from typing import Any
 
@@ -181,6 +196,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
         "choices": ["Automation", "Command", "Policy", "Session"],
         "default": "Automation",
     },
+    "target_type": {"type": "str"},
     "document_format": {"type": "str", "choices": ["YAML", "JSON"], "default": "YAML"},
     "set_default": {"type": "bool", "default": True},
     "wait_timeout": {"type": "int", "default": 120},
@@ -190,6 +206,8 @@ ARGUMENT_SPEC: dict[str, Any] = {
 MUTUALLY_EXCLUSIVE = [["content", "content_path"]]
 REQUIRED_IF = [["state", "present", ["content", "content_path"], True]]
 POLL_SECONDS = 1.0
+# CreateDocument's TargetType: "/" or a resource type such as /AWS::EC2::Instance, at most 200 characters.
+TARGET_TYPE = re.compile(r"^/[\w.\-:/]*$")
 # Statuses in which AWS is still working on the document; reading or changing it then races that work.
 SETTLING_STATUSES = ("Creating", "Updating")
 
@@ -276,18 +294,30 @@ class DocumentManager:
             "DocumentType": self.module.params["document_type"],
             "DocumentFormat": self.module.params["document_format"],
         }
+        if self.module.params["target_type"]:
+            request["TargetType"] = self.module.params["target_type"]
         if self.module.params["tags"]:
             request["Tags"] = [{"Key": key, "Value": str(value)} for key, value in self.module.params["tags"].items()]
         return self.client.create_document(aws_retry=True, **request)["DocumentDescription"]
 
-    def add_version(self, content: str) -> str:
-        response = self.client.update_document(
-            aws_retry=True,
-            Name=self.name,
-            Content=content,
-            DocumentVersion="$LATEST",
-            DocumentFormat=self.module.params["document_format"],
-        )
+    def add_version(self, content: str, target_type: str | None) -> str:
+        """UpdateDocument with `content`; `target_type` (the one to keep or set) is sent, or UpdateDocument drops it."""
+        request: dict[str, Any] = {
+            "Name": self.name,
+            "Content": content,
+            "DocumentVersion": "$LATEST",
+            "DocumentFormat": self.module.params["document_format"],
+        }
+        if target_type:
+            request["TargetType"] = target_type
+        try:
+            response = self.client.update_document(aws_retry=True, **request)
+        except is_boto3_error_code("DuplicateDocumentContent"):
+            raise DocumentError(
+                f"document {self.name}: AWS refused a new version whose content is unchanged "
+                f"(DuplicateDocumentContent), so its target type cannot change to {target_type} "
+                f"alone; change the content with it, or delete the document with state=absent to recreate it"
+            ) from None
         return response["DocumentDescription"]["DocumentVersion"]
 
     def wait_active(self, version: str) -> None:
@@ -342,6 +372,7 @@ def summarize(described: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]
     return {
         "name": described.get("Name"),
         "document_type": described.get("DocumentType"),
+        "target_type": described.get("TargetType"),
         "document_format": described.get("DocumentFormat"),
         "status": described.get("Status"),
         "latest_version": described.get("LatestVersion"),
@@ -351,16 +382,24 @@ def summarize(described: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]
     }
 
 
-def diff_view(content: str | None, default_version: str | None, tags: dict[str, str] | None) -> dict[str, Any]:
+def diff_view(
+    content: str | None, default_version: str | None, tags: dict[str, str] | None, target_type: str | None = None
+) -> dict[str, Any]:
     if content is None:
         return {}
-    return {"content": content, "default_version": default_version, "tags": tags or {}}
+    return {"content": content, "target_type": target_type, "default_version": default_version, "tags": tags or {}}
 
 
 def ensure_present(manager: DocumentManager) -> dict[str, Any]:
     params = manager.module.params
     check_mode = manager.module.check_mode
     desired = render_content(params["content"], params["content_path"], params["document_format"])
+    target_type = params["target_type"]
+    if target_type is not None and (len(target_type) > 200 or not TARGET_TYPE.match(target_type)):
+        raise DocumentError(
+            f"target_type must be / or a resource type such as /AWS::EC2::Instance (at most 200 characters), "
+            f"got {target_type!r}"
+        )
     current = manager.wait_settled(manager.describe())
     if current is not None and current.get("DocumentType", params["document_type"]) != params["document_type"]:
         raise DocumentError(
@@ -374,7 +413,7 @@ def ensure_present(manager: DocumentManager) -> dict[str, Any]:
         result: dict[str, Any] = {
             "changed": True,
             "version_created": None if check_mode else "1",
-            "diff": {"before": {}, "after": diff_view(desired, "1", after_tags)},
+            "diff": {"before": {}, "after": diff_view(desired, "1", after_tags, target_type)},
         }
         if check_mode:
             result["document"] = {}
@@ -387,19 +426,22 @@ def ensure_present(manager: DocumentManager) -> dict[str, Any]:
     latest, default = current["LatestVersion"], current["DefaultVersion"]
     current_text, current_format = manager.content_of("$LATEST")
     before_tags = manager.tags()
-    before = diff_view(current_text, default, before_tags)
+    current_target_type = current.get("TargetType") or None
+    before = diff_view(current_text, default, before_tags, current_target_type)
     changed = False
     version_created = None
     after_content, after_default = current_text, default
+    after_target_type = target_type if target_type is not None else current_target_type
+    content_changed = not same_content(current_text, current_format, desired, params["document_format"])
 
-    if not same_content(current_text, current_format, desired, params["document_format"]):
+    if content_changed or after_target_type != current_target_type:
         changed = True
         after_content = desired
         predicted = str(int(latest) + 1) if latest.isdigit() else latest
         if check_mode:
             after_default = predicted if params["set_default"] else default
         else:
-            version_created = manager.add_version(desired)
+            version_created = manager.add_version(desired, after_target_type)
             manager.wait_active(version_created)
             after_default = default
             if params["set_default"]:
@@ -422,7 +464,7 @@ def ensure_present(manager: DocumentManager) -> dict[str, Any]:
         "changed": changed,
         "version_created": version_created,
         "document": document or summarize(current, after_tags if check_mode else before_tags),
-        "diff": {"before": before, "after": diff_view(after_content, after_default, after_tags)},
+        "diff": {"before": before, "after": diff_view(after_content, after_default, after_tags, after_target_type)},
     }
 
 

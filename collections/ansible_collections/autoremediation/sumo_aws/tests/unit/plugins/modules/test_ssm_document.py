@@ -228,3 +228,40 @@ def test_the_wait_and_the_type_rule_are_documented() -> None:
     assert "cannot change" in " ".join(documentation["options"]["document_type"]["description"])
     returned = yaml.safe_load(ssm_document.RETURN)
     assert "wait_timeout" in returned["document"]["contains"]["status"]["description"]
+
+
+INSTANCE_TYPE = "/AWS::EC2::Instance"
+
+
+def test_a_target_type_is_created_with_the_document_and_a_second_run_changes_nothing(aws: Any) -> None:
+    created = ensure_present(manager(aws, content=RUNBOOK, target_type=INSTANCE_TYPE))
+    again = ensure_present(manager(aws, content=RUNBOOK, target_type=INSTANCE_TYPE))
+
+    assert created["document"]["target_type"] == INSTANCE_TYPE
+    assert aws("ssm").describe_document(Name=NAME)["Document"]["TargetType"] == INSTANCE_TYPE
+    assert (again["changed"], again["version_created"]) == (False, None)
+
+
+def test_a_document_without_a_target_type_gets_one_in_a_new_version(aws: Any) -> None:
+    ensure_present(manager(aws, content=RUNBOOK))
+
+    result = ensure_present(manager(aws, content=RUNBOOK, target_type=INSTANCE_TYPE))
+
+    assert result["changed"] is True
+    assert (result["diff"]["before"]["target_type"], result["diff"]["after"]["target_type"]) == (None, INSTANCE_TYPE)
+    assert aws("ssm").describe_document(Name=NAME)["Document"]["TargetType"] == INSTANCE_TYPE
+
+
+def test_new_content_keeps_the_target_type_when_none_is_given(aws: Any) -> None:
+    ensure_present(manager(aws, content=RUNBOOK, target_type=INSTANCE_TYPE))
+
+    ensure_present(manager(aws, content=RUNBOOK.replace("Reboot one", "Reboot the")))
+
+    described = aws("ssm").describe_document(Name=NAME)["Document"]
+    assert (described["DefaultVersion"], described["TargetType"]) == ("2", INSTANCE_TYPE)
+
+
+@pytest.mark.parametrize("target_type", ["AWS::EC2::Instance", "/AWS::EC2::Instance;drop", "/" + "x" * 200])
+def test_a_malformed_target_type_is_refused_naming_it(aws: Any, target_type: str) -> None:
+    with pytest.raises(DocumentError, match="target_type must be / or a resource type"):
+        ensure_present(manager(aws, content=RUNBOOK, target_type=target_type))
