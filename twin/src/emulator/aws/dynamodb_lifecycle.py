@@ -7,11 +7,19 @@ table it has just created must wait for ACTIVE. AWS publishes no figure for how 
 CREATING for `creating_seconds` of virtual time (default 10 s, the stricter end of the seconds usually seen).
 
 Only tables created through this twin while it runs are tracked.
+
+moto's table descriptions also differ from AWS's TableDescription in ways clients read, so every CreateTable,
+DescribeTable, UpdateTable and DeleteTable answer is brought in line: it carries a `TableId` (a UUID DynamoDB
+generates when the table is created, the same in every answer about that table, a new one for a table made again
+under the same name; `community.aws.dynamodb_table` fails without it), it omits `LocalSecondaryIndexes` and
+`GlobalSecondaryIndexes` when the table has none (moto answers empty lists), and DeleteTable answers `TableStatus`
+`DELETING` (moto answers the status the table had).
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -39,6 +47,14 @@ _DATA_OPERATIONS = frozenset(
 )
 _CONTROL_OPERATIONS = frozenset({"UpdateTable", "UpdateTimeToLive", "DeleteTable"})
 _TRANSACT_KINDS = ("Put", "Update", "Delete", "ConditionCheck", "Get")
+# Where each operation's answer holds the table's description (TableDescription in the API reference).
+_DESCRIPTION_KEYS = {
+    "CreateTable": "TableDescription",
+    "DescribeTable": "Table",
+    "UpdateTable": "TableDescription",
+    "DeleteTable": "TableDescription",
+}
+_INDEX_LISTS = ("LocalSecondaryIndexes", "GlobalSecondaryIndexes")
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,7 @@ class TableLifecycle(TimedModel[DynamoDbTimings]):
     def __init__(self, clock: Clock, timings: DynamoDbTimings | None = None) -> None:
         super().__init__(clock, timings or DynamoDbTimings())
         self._created_at: dict[str, float] = {}
+        self._table_ids: dict[str, str] = {}
 
     def _creating(self, table_name: str) -> bool:
         with self._lock:
@@ -93,26 +110,39 @@ class TableLifecycle(TimedModel[DynamoDbTimings]):
             return "ResourceNotFoundException", NOT_ACTIVE_MESSAGE
         return "ResourceInUseException", f"Table {creating[0]} is being created (status CREATING); retry when ACTIVE"
 
+    def table_id(self, table_name: str) -> str:
+        """The table's TableId: made when the twin first sees the table, kept until it is deleted."""
+        with self._lock:
+            return self._table_ids.setdefault(table_name, str(uuid.uuid4()))
+
     def answered(self, request: AwsRequest, status: int, body: bytes) -> bytes:
-        """moto's answer as AWS gives it: a new table is noted, and reads as CREATING while it is."""
-        if request.operation == "DeleteTable" and status == 200:
-            with self._lock:
-                self._created_at.pop(str(_json_body(request).get("TableName")), None)
-            return body
-        if request.operation not in {"CreateTable", "DescribeTable"} or status != 200:
+        """moto's answer as AWS gives it: a new table is noted and reads as CREATING while it is, and every table
+        description has the fields AWS gives (TableId; no empty index lists; DELETING once deleted)."""
+        operation = request.operation or ""
+        if operation not in _DESCRIPTION_KEYS or status != 200:
             return body
         try:
             answer = json.loads(body)
         except ValueError:
             return body
-        key = "TableDescription" if request.operation == "CreateTable" else "Table"
-        table = answer.get(key) if isinstance(answer, dict) else None
+        table = answer.get(_DESCRIPTION_KEYS[operation]) if isinstance(answer, dict) else None
         if not isinstance(table, dict) or not isinstance(table.get("TableName"), str):
             return body
-        if request.operation == "CreateTable":
+        name = table["TableName"]
+        if operation == "CreateTable":
             with self._lock:
-                self._created_at[table["TableName"]] = self._clock.now()
-        if not self._creating(table["TableName"]):
-            return body
-        table["TableStatus"] = "CREATING"
+                self._created_at[name] = self._clock.now()
+                self._table_ids[name] = str(uuid.uuid4())
+        if not isinstance(table.get("TableId"), str):
+            table["TableId"] = self.table_id(name)
+        for index_list in _INDEX_LISTS:
+            if table.get(index_list) == []:
+                del table[index_list]
+        if operation == "DeleteTable":
+            with self._lock:
+                self._created_at.pop(name, None)
+                self._table_ids.pop(name, None)
+            table["TableStatus"] = "DELETING"
+        elif self._creating(name):
+            table["TableStatus"] = "CREATING"
         return json.dumps(answer).encode()
