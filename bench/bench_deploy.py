@@ -5,9 +5,9 @@ taking at most 60% of the fresh deploy.
 
 The target is measured against the twin as `make twin-up` runs it: its clock at real time, so what AWS makes a
 fresh deploy wait for (a new role is not assumable by Lambda, a new function is Pending, a new table is CREATING;
-see twin/src/emulator/aws/README.md) takes real seconds, as it does on AWS. The same pair is then measured on a twin at the
-test suite's 100x clock, where those waits shrink to nothing and both runs are just the cost of each Ansible module;
-that ratio is reported, not judged.
+see twin/src/emulator/aws/README.md) takes real seconds, as it does on AWS. The same pair is then measured on a twin
+at the test suite's 100x clock, where those waits shrink to nothing and both runs are just the cost of each Ansible
+module; that ratio is reported, not judged.
 """
 
 from __future__ import annotations

@@ -17,10 +17,9 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from emulator.control_client import TwinControl
 from emulator.service_contract import TwinSettings
 
 READY_TIMEOUT_SECONDS = 90.0
@@ -50,14 +49,6 @@ def settings_from_environment() -> TwinSettings:
 
 def state_dir() -> Path:
     return Path(os.environ.get("TWIN_STATE_DIR", ".twin")).resolve()
-
-
-def is_healthy(base_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base_url}/_twin/health", timeout=2) as response:  # noqa: S310 (loopback URL)
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def serve(settings: TwinSettings) -> int:
@@ -105,11 +96,12 @@ def up(settings: TwinSettings) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     pid_file = directory / "twin.pid"
     already_running = pid_file.exists() and _pid_alive(int(pid_file.read_text()))
-    if already_running and is_healthy(settings.aws_url) and is_healthy(settings.sumo_url):
+    control = TwinControl(settings.aws_url, settings.sumo_url)
+    if already_running and control.healthy():
         print(f"twin already up: AWS {settings.aws_url}, Sumo Logic {settings.sumo_url}/api")
         return 0
-    for url in (settings.aws_url, settings.sumo_url):
-        if is_healthy(url):
+    for service, url in (("aws", settings.aws_url), ("sumo", settings.sumo_url)):
+        if control.answers(service):
             print(f"something already answers at {url}; stop it or set TWIN_AWS_PORT / TWIN_SUMO_PORT")
             return 1
     log_path = directory / "twin.log"
@@ -129,7 +121,7 @@ def up(settings: TwinSettings) -> int:
             print(f"twin exited with code {process.returncode} before answering; see {log_path}")
             print(_tail(log_path))
             return 1
-        if is_healthy(settings.aws_url) and is_healthy(settings.sumo_url):
+        if control.healthy():
             print(f"twin up (pid {process.pid}): AWS {settings.aws_url}, Sumo Logic {settings.sumo_url}/api")
             print(f"clock speed {settings.clock_speed}x; log {log_path}")
             return 0
@@ -152,7 +144,8 @@ def down() -> int:
 
 
 def status(settings: TwinSettings) -> int:
-    aws_ok, sumo_ok = is_healthy(settings.aws_url), is_healthy(settings.sumo_url)
+    control = TwinControl(settings.aws_url, settings.sumo_url)
+    aws_ok, sumo_ok = control.answers("aws"), control.answers("sumo")
     print(f"AWS  {settings.aws_url}: {'up' if aws_ok else 'down'}")
     print(f"Sumo {settings.sumo_url}/api: {'up' if sumo_ok else 'down'}")
     return 0 if aws_ok and sumo_ok else 1

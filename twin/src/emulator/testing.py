@@ -24,7 +24,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from emulator.control_client import TwinControl
+from emulator.control_client import TimedService, TwinControl
 
 TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 REGION = "us-east-1"
@@ -69,6 +69,16 @@ class RunningTwin:
     def clock(self, **change: float) -> dict[str, float]:
         """Read the twin's clock, or change it: clock(speed=600) or clock(advance_seconds=60)."""
         return self.control.change_clock(**change) if change else self.control.clock()
+
+    @contextlib.contextmanager
+    def overridden_timings(self, service: TimedService, **timings: float) -> Iterator[dict[str, float]]:
+        """Set some of a service's lifecycle timings (virtual seconds) for a block, then restore what the twin had."""
+        before = self.control.timings(service)
+        self.control.set_timings(service, **timings)
+        try:
+            yield timings
+        finally:
+            self.control.set_timings(service, **before)
 
     @contextlib.contextmanager
     def clock_speed(self, speed: float) -> Iterator[None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import urllib.error
 import urllib.request
@@ -20,29 +19,17 @@ def aws(twin: RunningTwin) -> RunningTwin:
     return twin
 
 
-def control(twin: RunningTwin, method: str, path: str, payload: Any = None) -> tuple[int, Any]:
-    """Call the twin's /_twin/ API; returns (HTTP status, parsed JSON body)."""
-    data = None if payload is None else json.dumps(payload).encode()
+def raw_control(twin: RunningTwin, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
+    """Send `body` as-is to the control API at `path`, for tests of what no TwinControl call would send (a body that
+    is not a JSON object, a missing field or parameter, a wrong method or path); returns (HTTP status, parsed JSON)."""
     request = urllib.request.Request(
-        f"{twin.aws_url}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+        f"{twin.aws_url}{path}", data=body, method=method, headers={"Content-Type": "application/json"}
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-@contextlib.contextmanager
-def overridden_timings(twin: RunningTwin, service: str, timings: dict[str, float]) -> Iterator[dict[str, float]]:
-    """Set some of /_twin/<service>/timings for the duration of a block, then restore what the twin had."""
-    _status, before = control(twin, "GET", f"/_twin/{service}/timings")
-    status, after = control(twin, "POST", f"/_twin/{service}/timings", timings)
-    assert status == 200, after
-    try:
-        yield timings
-    finally:
-        control(twin, "POST", f"/_twin/{service}/timings", before)
 
 
 @pytest.fixture
@@ -55,17 +42,17 @@ def slow_ec2(aws: RunningTwin) -> Iterator[dict[str, float]]:
         "reboot_status_dip_seconds": 6 * 3600.0,
         "start_initializing_seconds": 6 * 3600.0,
     }
-    with overridden_timings(aws, "ec2", long_timings):
+    with aws.overridden_timings("ec2", **long_timings):
         yield long_timings
 
 
 @pytest.fixture
 def no_faults(aws: RunningTwin) -> Iterator[None]:
-    control(aws, "DELETE", "/_twin/faults")
+    aws.control.clear_faults()
     try:
         yield
     finally:
-        control(aws, "DELETE", "/_twin/faults")
+        aws.control.clear_faults()
 
 
 def raw_aws_call(

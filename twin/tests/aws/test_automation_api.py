@@ -9,8 +9,6 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
-from tests.aws.conftest import control
-
 pytestmark = pytest.mark.twin
 
 FINISHED = {"Success", "Failed", "Cancelled", "TimedOut"}
@@ -172,13 +170,9 @@ def test_invalid_new_version_of_an_automation_document_is_rejected_at_update_doc
 
 def test_engine_calls_go_through_the_twin_so_injected_faults_fail_the_step(aws, no_faults):
     name = _document(aws, DESCRIBE_AND_SLEEP)
-    status, _body = control(
-        aws,
-        "POST",
-        "/_twin/faults",
-        {"service": "ec2", "operation": "DescribeInstances", "error_code": "UnauthorizedOperation", "message": "no"},
+    aws.control.add_fault(
+        service="ec2", operation="DescribeInstances", error_code="UnauthorizedOperation", message="no"
     )
-    assert status == 200
 
     execution_id = aws.client("ssm").start_automation_execution(DocumentName=name)["AutomationExecutionId"]
     execution = _wait_for(aws, execution_id, FINISHED)

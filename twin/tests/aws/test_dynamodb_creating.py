@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 from botocore.exceptions import ClientError
 
+from emulator.control_client import TwinControlError
 from emulator.testing import RunningTwin
-from tests.aws.conftest import control, overridden_timings
+from tests.aws.conftest import raw_control
 
 pytestmark = pytest.mark.twin
 
@@ -19,7 +20,7 @@ CREATING_SECONDS = 600.0
 @pytest.fixture
 def slow_tables(aws: RunningTwin) -> Iterator[float]:
     """Creation long enough (minutes of virtual time) that only advancing the clock makes a table ACTIVE."""
-    with overridden_timings(aws, "dynamodb", {"creating_seconds": CREATING_SECONDS}):
+    with aws.overridden_timings("dynamodb", creating_seconds=CREATING_SECONDS):
         yield CREATING_SECONDS
 
 
@@ -72,7 +73,7 @@ def test_ttl_and_delete_wait_for_the_table_to_be_active(aws, slow_tables):
 def test_the_table_turns_active_and_takes_writes_once_created(aws, slow_tables):
     dynamodb = aws.client("dynamodb")
     name, _created = _create_table(aws)
-    control(aws, "POST", "/_twin/clock", {"advance_seconds": slow_tables})
+    aws.clock(advance_seconds=slow_tables)
 
     assert dynamodb.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
     dynamodb.put_item(TableName=name, Item={"pk": {"S": "a"}})
@@ -82,7 +83,7 @@ def test_the_table_turns_active_and_takes_writes_once_created(aws, slow_tables):
 def test_a_table_created_before_and_remade_is_creating_again(aws, slow_tables):
     dynamodb = aws.client("dynamodb")
     name, _created = _create_table(aws)
-    control(aws, "POST", "/_twin/clock", {"advance_seconds": slow_tables})
+    aws.clock(advance_seconds=slow_tables)
     dynamodb.delete_table(TableName=name)
 
     again = dynamodb.create_table(
@@ -101,11 +102,17 @@ def test_a_table_created_before_and_remade_is_creating_again(aws, slow_tables):
         ({"creating_seconds": -1}, "creating_seconds"),
         ({"creating_seconds": "10"}, "creating_seconds"),
         ({"warm_seconds": 5}, "warm_seconds"),
-        ([], "body"),
     ],
 )
 def test_timings_reject_bad_input_naming_the_field(aws, payload, field):
-    status, body = control(aws, "POST", "/_twin/dynamodb/timings", payload)
+    with pytest.raises(TwinControlError) as refused:
+        aws.control.set_timings("dynamodb", **payload)
+
+    assert (refused.value.status, refused.value.field) == (400, field)
+
+
+def test_timings_reject_a_body_that_is_not_an_object(aws):
+    status, body = raw_control(aws, "POST", "/_twin/dynamodb/timings", b"[]")
 
     assert status == 400
-    assert body["field"] == field
+    assert body["field"] == "body"

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.aws.conftest import control
+from emulator.control_client import TwinControlError
+from tests.aws.conftest import raw_control
 
 pytestmark = pytest.mark.twin
-
-
-def _inject(aws, **spec) -> str:
-    status, body = control(aws, "POST", "/_twin/faults", spec)
-    assert status == 200, body
-    return body["fault_id"]
 
 
 def _error_of(call) -> dict:
@@ -23,7 +20,9 @@ def _error_of(call) -> dict:
 
 
 def test_ec2_fault_arrives_as_ec2_xml_error(aws, no_faults):
-    _inject(aws, service="ec2", operation="RebootInstances", error_code="UnauthorizedOperation", message="denied")
+    aws.control.add_fault(
+        service="ec2", operation="RebootInstances", error_code="UnauthorizedOperation", message="denied"
+    )
 
     error = _error_of(lambda: aws.client("ec2").reboot_instances(InstanceIds=["i-0123456789abcdef0"]))
 
@@ -31,7 +30,9 @@ def test_ec2_fault_arrives_as_ec2_xml_error(aws, no_faults):
 
 
 def test_sns_fault_arrives_as_query_xml_error(aws, no_faults):
-    _inject(aws, service="sns", operation="Publish", error_code="AuthorizationError", message="no", http_status=403)
+    aws.control.add_fault(
+        service="sns", operation="Publish", error_code="AuthorizationError", message="no", http_status=403
+    )
     topic_arn = aws.client("sns").create_topic(Name="twin-fault-topic")["TopicArn"]
 
     error = _error_of(lambda: aws.client("sns").publish(TopicArn=topic_arn, Message="hello"))
@@ -42,7 +43,9 @@ def test_sns_fault_arrives_as_query_xml_error(aws, no_faults):
 
 
 def test_ssm_fault_arrives_as_json_error(aws, no_faults):
-    _inject(aws, service="ssm", operation="GetParameter", error_code="ParameterVersionNotFound", message="gone")
+    aws.control.add_fault(
+        service="ssm", operation="GetParameter", error_code="ParameterVersionNotFound", message="gone"
+    )
 
     error = _error_of(lambda: aws.client("ssm").get_parameter(Name="/anything"))
 
@@ -51,7 +54,9 @@ def test_ssm_fault_arrives_as_json_error(aws, no_faults):
 
 
 def test_lambda_fault_matches_a_rest_operation(aws, no_faults):
-    _inject(aws, service="lambda", operation="ListFunctions", error_code="TooManyRequestsException", http_status=400)
+    aws.control.add_fault(
+        service="lambda", operation="ListFunctions", error_code="TooManyRequestsException", http_status=400
+    )
 
     error = _error_of(lambda: aws.client("lambda").list_functions())
 
@@ -61,51 +66,66 @@ def test_lambda_fault_matches_a_rest_operation(aws, no_faults):
 def test_fault_with_times_fails_that_many_calls_then_lets_calls_through(aws, no_faults):
     ssm = aws.client("ssm")
     ssm.put_parameter(Name="/twin/faults/times", Value="v", Type="String", Overwrite=True)
-    _inject(aws, service="ssm", operation="GetParameter", error_code="InvalidKeyId", times=2)
+    aws.control.add_fault(service="ssm", operation="GetParameter", error_code="InvalidKeyId", times=2)
 
     first = _error_of(lambda: ssm.get_parameter(Name="/twin/faults/times"))
     second = _error_of(lambda: ssm.get_parameter(Name="/twin/faults/times"))
 
     assert first["Code"] == second["Code"] == "InvalidKeyId"
     assert ssm.get_parameter(Name="/twin/faults/times")["Parameter"]["Value"] == "v"
-    assert control(aws, "GET", "/_twin/faults")[1] == {"faults": []}
+    assert aws.control.faults() == []
 
 
 def test_fault_for_another_operation_leaves_this_one_alone(aws, no_faults):
-    _inject(aws, service="ec2", operation="StartInstances", error_code="UnauthorizedOperation")
+    aws.control.add_fault(service="ec2", operation="StartInstances", error_code="UnauthorizedOperation")
 
     assert aws.client("ec2").describe_instances()["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
 def test_fault_without_times_keeps_failing_until_cleared(aws, no_faults):
-    _inject(aws, service="sts", operation="GetCallerIdentity", error_code="ExpiredToken")
+    aws.control.add_fault(service="sts", operation="GetCallerIdentity", error_code="ExpiredToken")
     sts = aws.client("sts")
 
     assert _error_of(sts.get_caller_identity)["Code"] == "ExpiredToken"
     assert _error_of(sts.get_caller_identity)["Code"] == "ExpiredToken"
-    listed = control(aws, "GET", "/_twin/faults")[1]["faults"]
+    listed = aws.control.faults()
     assert [(fault["operation"], fault["hits"]) for fault in listed] == [("GetCallerIdentity", 2)]
 
-    assert control(aws, "DELETE", "/_twin/faults") == (200, {"cleared": 1})
+    assert aws.control.clear_faults() == 1
     assert sts.get_caller_identity()["Account"] == "123456789012"
 
 
 @pytest.mark.parametrize(
     ("spec", "field"),
     [
-        ({"operation": "Publish", "error_code": "X"}, "service"),
+        ({"service": "SNS!", "error_code": "X"}, "service"),
         ({"service": "sns", "error_code": "X", "times": 0}, "times"),
         ({"service": "sns", "error_code": "X", "http_status": 200}, "http_status"),
+        ({"service": "sns", "error_code": "no spaces"}, "error_code"),
+    ],
+)
+def test_bad_fault_spec_is_rejected_naming_the_field(aws, no_faults, spec, field):
+    with pytest.raises(TwinControlError) as refused:
+        aws.control.add_fault(**spec)
+
+    assert (refused.value.status, refused.value.field) == (400, field)
+    assert aws.control.faults() == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"operation": "Publish", "error_code": "X"}, "service"),
         ({"service": "sns"}, "error_code"),
         ({"service": "sns", "error_code": "X", "colour": "red"}, "colour"),
     ],
 )
-def test_bad_fault_spec_is_rejected_naming_the_field(aws, no_faults, spec, field):
-    status, body = control(aws, "POST", "/_twin/faults", spec)
+def test_fault_spec_missing_a_field_or_with_an_unknown_one_is_rejected_naming_it(aws, no_faults, spec, field):
+    status, body = raw_control(aws, "POST", "/_twin/faults", json.dumps(spec).encode())
 
     assert status == 400
     assert body["field"] == field
-    assert control(aws, "GET", "/_twin/faults")[1] == {"faults": []}
+    assert aws.control.faults() == []
 
 
 def test_clock_reads_and_changes_speed_and_jumps(aws):
@@ -122,18 +142,33 @@ def test_clock_reads_and_changes_speed_and_jumps(aws):
     ("payload", "field"), [({"speed": 0}, "speed"), ({"advance_seconds": -5}, "advance_seconds"), ({}, "body")]
 )
 def test_clock_rejects_bad_input_naming_the_field(aws, payload, field):
-    status, body = control(aws, "POST", "/_twin/clock", payload)
+    with pytest.raises(TwinControlError) as refused:
+        aws.control.change_clock(**payload)
 
-    assert status == 400
-    assert body["field"] == field
+    assert (refused.value.status, refused.value.field) == (400, field)
 
 
 def test_health_answers_ok(aws):
-    assert control(aws, "GET", "/_twin/health") == (200, {"status": "ok"})
+    assert aws.control.answers("aws")
 
 
 def test_unknown_control_path_is_404_json(aws):
-    status, body = control(aws, "GET", "/_twin/nothing-here")
+    status, body = raw_control(aws, "GET", "/_twin/nothing-here")
 
     assert status == 404
     assert body["field"] == "path"
+
+
+def test_wrong_method_is_405_naming_the_allowed_ones(aws):
+    status, body = raw_control(aws, "PUT", "/_twin/faults", b"{}")
+
+    assert status == 405
+    assert body["field"] == "method"
+    assert "DELETE, GET, POST" in body["error"]
+
+
+def test_a_body_that_is_not_json_is_rejected(aws):
+    status, body = raw_control(aws, "POST", "/_twin/clock", b"{speed: 2")
+
+    assert status == 400
+    assert body["field"] == "body"

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from botocore.exceptions import ClientError
 
+from emulator.control_client import TwinControlError
 from emulator.testing import RunningTwin
-from tests.aws.conftest import control, overridden_timings
 
 pytestmark = pytest.mark.twin
 
@@ -26,7 +26,7 @@ PROPAGATION_SECONDS = 600.0
 @pytest.fixture
 def slow_iam(aws: RunningTwin) -> Iterator[float]:
     """Propagation long enough (minutes of virtual time) that only advancing the clock lets a role through."""
-    with overridden_timings(aws, "iam", {"role_propagation_seconds": PROPAGATION_SECONDS}):
+    with aws.overridden_timings("iam", role_propagation_seconds=PROPAGATION_SECONDS):
         yield PROPAGATION_SECONDS
 
 
@@ -68,7 +68,7 @@ def test_a_function_cannot_use_a_role_created_moments_ago(aws, slow_iam):
 
 def test_the_role_is_accepted_once_it_has_propagated(aws, slow_iam):
     role_arn = _new_role(aws)
-    control(aws, "POST", "/_twin/clock", {"advance_seconds": slow_iam})
+    aws.clock(advance_seconds=slow_iam)
 
     created = _create_function(aws, role_arn)
 
@@ -77,7 +77,7 @@ def test_the_role_is_accepted_once_it_has_propagated(aws, slow_iam):
 
 def test_changing_the_trust_policy_starts_propagation_again(aws, slow_iam):
     role_arn = _new_role(aws)
-    control(aws, "POST", "/_twin/clock", {"advance_seconds": slow_iam})
+    aws.clock(advance_seconds=slow_iam)
     role_name = role_arn.rsplit("/", 1)[-1]
     aws.client("iam").update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(LAMBDA_TRUST))
 
@@ -87,7 +87,7 @@ def test_changing_the_trust_policy_starts_propagation_again(aws, slow_iam):
 
 def test_switching_a_function_to_a_new_role_waits_for_it_too(aws, slow_iam):
     settled_role = _new_role(aws)
-    control(aws, "POST", "/_twin/clock", {"advance_seconds": slow_iam})
+    aws.clock(advance_seconds=slow_iam)
     function_name = _create_function(aws, settled_role)["FunctionName"]
     new_role = _new_role(aws)
 
@@ -100,7 +100,7 @@ def test_switching_a_function_to_a_new_role_waits_for_it_too(aws, slow_iam):
 
 def test_a_failed_create_role_does_not_restart_propagation(aws, slow_iam):
     role_arn = _new_role(aws)
-    control(aws, "POST", "/_twin/clock", {"advance_seconds": slow_iam})
+    aws.clock(advance_seconds=slow_iam)
     role_name = role_arn.rsplit("/", 1)[-1]
 
     with pytest.raises(ClientError, match="EntityAlreadyExists"):
@@ -119,7 +119,7 @@ def test_a_failed_create_role_does_not_restart_propagation(aws, slow_iam):
     ],
 )
 def test_timings_reject_bad_input_naming_the_field(aws, payload, field):
-    status, body = control(aws, "POST", "/_twin/iam/timings", payload)
+    with pytest.raises(TwinControlError) as refused:
+        aws.control.set_timings("iam", **payload)
 
-    assert status == 400
-    assert body["field"] == field
+    assert (refused.value.status, refused.value.field) == (400, field)

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 import pytest
 from botocore.exceptions import ClientError
 
+from emulator.control_client import TwinControlError
 from emulator.testing import RunningTwin
-from tests.aws.conftest import control, overridden_timings
+from tests.aws.conftest import raw_control
 
 pytestmark = pytest.mark.twin
 
@@ -28,7 +29,7 @@ LAMBDA_TRUST = {
 def slow_lambda(aws: RunningTwin) -> Iterator[float]:
     """Pending and InProgress long enough (minutes of virtual time) that only advancing the clock ends them."""
     timings = {"pending_seconds": STATE_SECONDS, "update_seconds": STATE_SECONDS}
-    with overridden_timings(aws, "lambda", timings), overridden_timings(aws, "iam", {"role_propagation_seconds": 0}):
+    with aws.overridden_timings("lambda", **timings), aws.overridden_timings("iam", role_propagation_seconds=0):
         yield STATE_SECONDS
 
 
@@ -91,7 +92,7 @@ def test_a_pending_function_refuses_a_url_permissions_and_updates(aws, slow_lamb
 def test_the_function_turns_active_and_takes_its_url(aws, slow_lambda):
     lam = aws.client("lambda")
     name, _created = _create_function(aws)
-    control(aws, "POST", "/_twin/clock", {"advance_seconds": slow_lambda})
+    aws.clock(advance_seconds=slow_lambda)
 
     assert lam.get_function(FunctionName=name)["Configuration"]["State"] == "Active"
     assert lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"].startswith("http")
@@ -100,7 +101,7 @@ def test_the_function_turns_active_and_takes_its_url(aws, slow_lambda):
 def test_an_update_in_progress_refuses_a_second_update_until_it_is_applied(aws, slow_lambda):
     lam = aws.client("lambda")
     name, created = _create_function(aws)
-    control(aws, "POST", "/_twin/clock", {"advance_seconds": slow_lambda})
+    aws.clock(advance_seconds=slow_lambda)
 
     updated = lam.update_function_configuration(FunctionName=name, Timeout=30)
     with pytest.raises(ClientError) as refused:
@@ -110,7 +111,7 @@ def test_an_update_in_progress_refuses_a_second_update_until_it_is_applied(aws, 
     assert lam.get_function(FunctionName=name)["Configuration"]["LastUpdateStatus"] == "InProgress"
     message = f"{NOT_NOW} An update is in progress for resource: {created['FunctionArn']}"
     assert _conflict(refused) == ("ResourceConflictException", 409, message)
-    control(aws, "POST", "/_twin/clock", {"advance_seconds": slow_lambda})
+    aws.clock(advance_seconds=slow_lambda)
     assert lam.get_function_configuration(FunctionName=name)["LastUpdateStatus"] == "Successful"
     assert lam.update_function_code(FunctionName=name, ZipFile=_handler_zip("new"))["LastUpdateStatus"] == "InProgress"
 
@@ -129,11 +130,17 @@ def test_a_function_named_by_its_arn_is_refused_too(aws, slow_lambda):
         ({"pending_seconds": -1}, "pending_seconds"),
         ({"update_seconds": 4000}, "update_seconds"),
         ({"cold_seconds": 1}, "cold_seconds"),
-        ("fast", "body"),
     ],
 )
 def test_timings_reject_bad_input_naming_the_field(aws, payload, field):
-    status, body = control(aws, "POST", "/_twin/lambda/timings", payload)
+    with pytest.raises(TwinControlError) as refused:
+        aws.control.set_timings("lambda", **payload)
+
+    assert (refused.value.status, refused.value.field) == (400, field)
+
+
+def test_timings_reject_a_body_that_is_not_an_object(aws):
+    status, body = raw_control(aws, "POST", "/_twin/lambda/timings", b'"fast"')
 
     assert status == 400
-    assert body["field"] == field
+    assert body["field"] == "body"

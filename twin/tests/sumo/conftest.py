@@ -17,6 +17,7 @@ from sumologic import SumoLogic
 from werkzeug.serving import make_server
 
 from emulator.clock import ScaledClock
+from emulator.control_client import PassReport, TwinControl
 from emulator.service_contract import TwinSettings
 from emulator.sumo.auth import DEFAULT_ACCESS_ID, DEFAULT_ACCESS_KEY
 from emulator.sumo.server import SumoTwin, create_sumo_twin
@@ -44,10 +45,13 @@ class ServedSumo:
         session.headers["Content-Type"] = "application/json"
         return session
 
-    def evaluate(self) -> dict[str, Any]:
-        response = requests.post(f"{self.url}/_twin/sumo/evaluate", timeout=30)
-        response.raise_for_status()
-        return response.json()
+    @property
+    def control(self) -> TwinControl:
+        """The client for this Sumo's /_twin/ control API (there is no AWS side here)."""
+        return TwinControl(sumo_url=self.url)
+
+    def evaluate(self) -> PassReport:
+        return self.control.evaluate()
 
     def ingest(self, text: str, category: str = "prod/app", **headers: str) -> None:
         sent = {"X-Sumo-Category": category, **headers}

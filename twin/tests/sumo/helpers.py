@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import requests
-
+from emulator.control_client import Delivery
 from tests.sumo.bodies import connection_body, monitor_body, webhook_notification
 
 WAIT_SECONDS = 30.0
@@ -38,5 +37,5 @@ def monitor_status(sumo, monitor_id: str) -> list[str]:
     return sumo.sdk().get(f"/monitors/{monitor_id}").json()["status"]
 
 
-def deliveries(sumo) -> list[dict]:
-    return requests.get(f"{sumo.url}/_twin/sumo/deliveries", timeout=10).json()["deliveries"]
+def deliveries(sumo) -> list[Delivery]:
+    return sumo.control.sumo_deliveries()

@@ -29,7 +29,7 @@ def test_missing_credentials_are_401(sumo):
 
 
 def test_ingestion_and_health_need_no_credentials(sumo):
-    assert requests.get(f"{sumo.url}/_twin/health", timeout=10).status_code == 200
+    assert sumo.control.answers("sumo")
     assert requests.post(f"{sumo.url}/receiver/v1/http/TOKEN", data=b"hello", timeout=10).status_code == 200
 
 
@@ -66,8 +66,8 @@ def test_rate_limit_body_is_the_flat_shape(limited_sumo):
 
 
 def test_rate_limit_can_be_switched_off_at_run_time(limited_sumo):
-    switch = requests.post(f"{limited_sumo.url}/_twin/sumo/rate-limit", json={"enabled": False}, timeout=10)
-    assert switch.json() == {"enabled": False}
+    assert limited_sumo.control.rate_limit() is True
+    assert limited_sumo.control.set_rate_limit(False) is False
     session = limited_sumo.session()
     statuses = {session.get(f"{limited_sumo.api_url}/v1/monitors/root").status_code for _ in range(12)}
     assert statuses == {200}
@@ -79,8 +79,10 @@ def test_rate_limit_is_off_when_the_settings_say_so(sumo):
 
 
 def test_rate_limit_switch_needs_a_boolean(sumo):
+    # Raw HTTP: TwinControl.set_rate_limit only sends a boolean.
     response = requests.post(f"{sumo.url}/_twin/sumo/rate-limit", json={"enabled": "yes"}, timeout=10)
     assert response.status_code == 400
+    assert sumo.control.rate_limit() is False
 
 
 def test_default_keys_are_the_documented_ones():

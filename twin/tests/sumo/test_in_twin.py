@@ -8,6 +8,7 @@ import pytest
 import requests
 from sumologic import SumoLogic
 
+from emulator.control_client import Delivery
 from emulator.sumo.auth import DEFAULT_ACCESS_ID, DEFAULT_ACCESS_KEY
 from tests.sumo.bodies import connection_body, monitor_body, webhook_notification
 from tests.sumo.helpers import slow_call, wait_until
@@ -33,9 +34,8 @@ def test_monitor_in_the_twin_fires_on_the_shared_clock(twin, receiver):
     received = receiver.wait_for(1)
     assert received[0]["json"] == {"name": f"latency-{suffix}", "type": "Critical"}
 
-    def recorded() -> list[dict]:
-        url = f"{twin.sumo_url}/_twin/sumo/deliveries"
-        return requests.get(url, params={"monitorId": monitor_id}, timeout=10).json()["deliveries"]
+    def recorded() -> list[Delivery]:
+        return twin.control.sumo_deliveries(monitor_id=monitor_id)
 
     # The twin records a delivery once the receiver has answered, a moment after the receiver saw it.
     assert wait_until(lambda: len(recorded()) >= 1)

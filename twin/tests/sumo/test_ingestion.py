@@ -7,12 +7,13 @@ import gzip
 import pytest
 import requests
 
+from emulator.control_client import LogsSummary
 from emulator.sumo.message_time import MessageTimeReader
 from tests.sumo.conftest import CLOCK_START
 
 
-def stored(sumo, limit: int = 100) -> dict:
-    return requests.get(f"{sumo.url}/_twin/sumo/logs", params={"limit": limit}, timeout=10).json()
+def stored(sumo, limit: int = 100) -> LogsSummary:
+    return sumo.control.logs(limit)
 
 
 def test_each_line_is_one_message_with_metadata_from_the_headers(sumo):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import requests
-
 from tests.sumo.bodies import logs_triggers, missing_data_triggers
 from tests.sumo.helpers import deliveries, monitor_status, setup_monitor, slow_call
 
@@ -16,7 +14,7 @@ def test_more_than_five_slow_calls_fire_critical_once(sumo, receiver):
     assert report["fired"][0]["value"] == "6"
     assert receiver.wait_for(1)[0]["json"] == {"name": "api-data latency", "type": "Critical"}
     assert monitor_status(sumo, monitor["id"]) == ["Critical"]
-    alerts = requests.get(f"{sumo.url}/_twin/sumo/alerts", timeout=10).json()["alerts"]
+    alerts = sumo.control.alerts()
     assert [(alert["monitorId"], alert["triggerType"]) for alert in alerts] == [(monitor["id"], "Critical")]
 
 
@@ -150,7 +148,7 @@ def test_disabling_a_monitor_drops_its_alert_silently(sumo, receiver):
     update = {**sumo.sdk().get(f"/monitors/{monitor['id']}").json(), "type": "MonitorsLibraryMonitorUpdate"}
     update["isDisabled"] = True
     assert sumo.sdk().put(f"/monitors/{monitor['id']}", update).json()["status"] == ["Disabled"]
-    assert requests.get(f"{sumo.url}/_twin/sumo/alerts", timeout=10).json()["alerts"] == []
+    assert sumo.control.alerts() == []
     assert len(deliveries(sumo)) == 1
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import requests
-
 from emulator.sumo.spec import validate_request
 from tests.sumo.bodies import connection_body, monitor_body, webhook_notification
 
@@ -19,7 +17,7 @@ def test_sdk_requests_are_recorded_and_conform_to_the_spec(sumo):
     sdk.delete(f"/monitors/{monitor['id']}")
     sdk.delete(f"/connections/{connection['id']}", params={"type": "WebhookConnection"})
 
-    recorded = requests.get(f"{sumo.url}/_twin/sumo/requests", timeout=10).json()["requests"]
+    recorded = sumo.control.recorded_requests()
     assert [(entry["method"], entry["status"]) for entry in recorded] == [
         ("POST", 200),
         ("GET", 200),
@@ -35,7 +33,7 @@ def test_sdk_requests_are_recorded_and_conform_to_the_spec(sumo):
 
 def test_a_rejected_request_is_recorded_with_its_status(sumo):
     sumo.session().post(f"{sumo.api_url}/v1/connections", json={"type": "WebhookDefinition"})
-    recorded = requests.get(f"{sumo.url}/_twin/sumo/requests", timeout=10).json()["requests"]
+    recorded = sumo.control.recorded_requests()
     assert recorded[-1]["status"] == 400
     problems = validate_request(recorded[-1]["method"], recorded[-1]["path"], recorded[-1]["body"])
     assert sorted(problems) == ["defaultPayload is required", "name is required", "url is required"]

@@ -73,19 +73,16 @@ def slow_clock(twin: RunningTwin) -> Iterator[RunningTwin]:
         yield twin
 
 
-def passes(twin: RunningTwin) -> dict:
-    return requests.get(f"{twin.sumo_url}/_twin/sumo/passes", timeout=10).json()
-
-
 def jump_to_pass(twin: RunningTwin, at_minute: int) -> None:
     """Move the clock just past the boundary `at_minute` and wait until the scheduler's pass there has finished."""
     target_seconds = at_minute * 60 + 0.5
     now = twin.clock()["now"]
     assert now < target_seconds, f"the clock ran past {at_minute * 60} on its own (now {now})"
     twin.clock(advance_seconds=target_seconds - now)
-    finished = wait_until(lambda: (passes(twin)["lastPassAtMs"] or 0) >= at_minute * MINUTE_MS, PASS_WAIT_SECONDS)
-    assert finished, f"no scheduler pass at {at_minute * 60}: {passes(twin)}"
-    assert passes(twin)["lastPassAtMs"] == at_minute * MINUTE_MS, "the scheduler skipped the boundary"
+    control = twin.control
+    finished = wait_until(lambda: (control.passes()["lastPassAtMs"] or 0) >= at_minute * MINUTE_MS, PASS_WAIT_SECONDS)
+    assert finished, f"no scheduler pass at {at_minute * 60}: {control.passes()}"
+    assert control.passes()["lastPassAtMs"] == at_minute * MINUTE_MS, "the scheduler skipped the boundary"
 
 
 def pass_minute(delivery: dict) -> int:
@@ -139,8 +136,7 @@ def test_the_twin_raises_the_backtests_alerts_at_the_same_minutes(slow_clock: Ru
         first_minute, last_minute = start_minute, start_minute + LOG_MINUTES - 1
         for at_minute in passes_over(first_minute, last_minute, DELAY_MINUTES * 60):
             jump_to_pass(twin, at_minute)
-        url = f"{twin.sumo_url}/_twin/sumo/deliveries"
-        delivered = requests.get(url, params={"monitorId": monitor_id}, timeout=10).json()["deliveries"]
+        delivered = twin.control.sumo_deliveries(monitor_id=monitor_id)
     finally:
         sdk.delete(f"/monitors/{monitor_id}")
         sdk.delete(f"/connections/{connection['id']}", params={"type": "WebhookConnection"})

@@ -15,19 +15,26 @@ Endpoints (all bodies JSON):
     POST /api/v1/connections/test?functionalities=alert,resolution&connectionId=.
   HTTP Source: POST /receiver/v1/http/{token} (any token; one message per line; X-Sumo-Category, X-Sumo-Name,
     X-Sumo-Host set _sourceCategory, _sourceName, _sourceHost; gzip/deflate accepted). No auth, as the real one.
-  Twin control (no auth; for tests and the demo):
-    GET  /_twin/health                    200 {"status":"ok"}
-    POST /_twin/sumo/evaluate             run one evaluation pass now; returns what fired, resolved and was delivered
+  Twin control (no auth; for tests and the demo; emulator.control_client.TwinControl has a method for each):
+    GET  /_twin/health                    200 {"status":"ok","service":"sumo"}
+    POST /_twin/sumo/evaluate             run one evaluation pass now; returns what it did: evaluatedAtMs,
+                                          monitorsEvaluated, fired, resolved, warnings, deliveries
+    GET  /_twin/sumo/passes               {"passes": N, "lastPassAtMs": ms or null}: how many passes (the scheduler's
+                                          and evaluate's) have finished, deliveries included, and the virtual time the
+                                          latest evaluated; a test that moves the clock waits on it for the pass there
     GET  /_twin/sumo/deliveries[?since=N&monitorId=ID]
-                                          every webhook delivery attempt: index, time, epochMs, monitorId, alertId,
-                                          triggerType, connectionId, url, attempt, statusCode, ok, error,
-                                          responseExcerpt, payload
-    GET  /_twin/sumo/alerts               active alerts: id, monitorId, triggerType, startedAtMs, triggerValue, window
+                                          every webhook delivery attempt: index, time, epochMs, monitorId,
+                                          monitorName, alertId, triggerType, connectionId, connectionName, url,
+                                          attempt, test, statusCode, ok, error, responseExcerpt, payload
+    GET  /_twin/sumo/alerts               active alerts: id, monitorId, monitorName, triggerType, startedAtMs,
+                                          triggerValue, triggerTimeStart, triggerTimeEnd
     GET|POST /_twin/sumo/rate-limit       read or set {"enabled": bool}
-    GET  /_twin/sumo/logs[?limit=N]       number of stored log lines and the latest N
-    GET  /_twin/sumo/requests             the last 1,000 API requests (method, path with query, body with
+    GET  /_twin/sumo/logs[?limit=N]       {"count": stored log lines, "latest": the latest N (default 100, at most
+                                          10000) as timestampMs, raw, fields}
+    GET  /_twin/sumo/requests             the last 1,000 API requests (time, method, path with query, body with
                                           Authorization header values masked, status), to check against the spec
                                           with emulator.sumo.spec.validate_request
+    A bad parameter or body -> 400 ErrorResponse service.argument.invalid, as the API's own.
 
 Choices where the real behaviour is unknown (strict where possible):
 * Request bodies are validated against the official OpenAPI spec (emulator/sumo/spec.py says where it is looked
