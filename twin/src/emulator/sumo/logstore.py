@@ -34,11 +34,13 @@ class LogStore:
     def ingest(self, body: str, fields: dict[str, str]) -> int:
         """Store one record per non-empty line of `body`; returns how many were stored."""
         receipt_ms = int(self._clock.now() * 1000)
+        # One copy for the whole body: the query engine settles the scope's metadata terms once per shared mapping.
+        fields = dict(fields)
         records = []
         for line in body.splitlines():
             if not line.strip():
                 continue
-            records.append(LogRecord(self.message_time_ms(line, receipt_ms), line, dict(fields)))
+            records.append(LogRecord(self.message_time_ms(line, receipt_ms), line, fields))
         with self._lock:
             for record in records:
                 position = bisect.bisect_right(self._times, record.timestamp_ms)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from emulator.sumo.alert_rules import Transition, clears, is_missing_data, transition
 from emulator.sumo.message_time import MessageTimeReader
-from emulator.sumo.query import CompiledQuery, LogRecord, Summary
+from emulator.sumo.query import CompiledQuery, Message, Summary
 from emulator.sumo.query.values import Number
 from emulator.sumo.timefmt import is_duration, is_whole_minutes, parse_minutes_seconds
 from emulator.sumo.trigger_check import THRESHOLD_TYPES, TriggerVerdict, check_trigger
@@ -74,6 +74,14 @@ class MinuteBuckets:
     first_minute: int | None = None
     last_minute: int | None = None
 
+    def add(self, minute: int, summary: Summary) -> None:
+        """One more summary of lines in `minute` (a minute may come in several runs when lines are out of order)."""
+        self.summaries.setdefault(minute, []).append(summary)
+        if self.first_minute is None or minute < self.first_minute:
+            self.first_minute = minute
+        if self.last_minute is None or minute > self.last_minute:
+            self.last_minute = minute
+
     def summaries_within(self, start_ms: int, end_ms: int) -> list[Summary]:
         """The summaries of the minutes in [start_ms, end_ms) (both on minute boundaries)."""
         empty: list[Summary] = []
@@ -87,13 +95,13 @@ class MinuteBuckets:
 def bucket_lines(
     lines: Iterable[str], query: CompiledQuery, metadata: dict[str, str], read_time: MessageTimeReader | None = None
 ) -> MinuteBuckets:
-    """Summarize each minute of `lines` once (runs of lines in the same minute are summarized together)."""
+    """Summarize each minute of `lines` once (runs of lines in the same minute are summarized together). Each line
+    goes to the query as a plain (timestamp_ms, raw, metadata) tuple, all sharing `metadata`, so the scope's metadata
+    terms are settled once for the whole file."""
     read_time = read_time or MessageTimeReader()
     buckets = MinuteBuckets()
-    summaries = buckets.summaries
-    pending: list[LogRecord] = []
+    pending: list[Message] = []
     pending_minute: int | None = None
-    minutes_seen: set[int] = set()
     line_count = without_timestamp = 0
     for line in lines:
         line = line.rstrip("\r\n")
@@ -106,17 +114,14 @@ def bucket_lines(
             continue
         minute = timestamp_ms // MINUTE_MS
         if minute != pending_minute:
-            if pending:
-                summaries.setdefault(pending_minute, []).append(query.summarize(pending))  # type: ignore[arg-type]
+            if pending_minute is not None:
+                buckets.add(pending_minute, query.summarize(pending))
             pending = []
             pending_minute = minute
-            minutes_seen.add(minute)
-        pending.append(LogRecord(timestamp_ms, line, metadata))
-    if pending:
-        summaries.setdefault(pending_minute, []).append(query.summarize(pending))  # type: ignore[arg-type]
+        pending.append((timestamp_ms, line, metadata))
+    if pending_minute is not None:
+        buckets.add(pending_minute, query.summarize(pending))
     buckets.lines, buckets.lines_without_timestamp = line_count, without_timestamp
-    if minutes_seen:
-        buckets.first_minute, buckets.last_minute = min(minutes_seen), max(minutes_seen)
     return buckets
 
 

@@ -34,6 +34,6 @@ Where Sumo's behaviour is not documented this engine chooses the stricter readin
 
 from emulator.sumo.query.compiler import CompiledQuery, Summary, compile_query
 from emulator.sumo.query.errors import QueryError
-from emulator.sumo.query.records import LogRecord
+from emulator.sumo.query.records import LogRecord, Message
 
-__all__ = ["CompiledQuery", "LogRecord", "QueryError", "Summary", "compile_query"]
+__all__ = ["CompiledQuery", "LogRecord", "Message", "QueryError", "Summary", "compile_query"]

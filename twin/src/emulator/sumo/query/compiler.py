@@ -1,4 +1,4 @@
-"""Turns query text into a CompiledQuery: a scope predicate, fused per-row stages, then aggregates and table stages.
+"""Turns query text into a CompiledQuery: a Scope, fused per-row stages, then aggregates and table stages.
 
 `summarize` runs the per-message part once over some records (e.g. one minute of them) and `finish` combines any
 number of such summaries into result rows, so a monitor can slide a window over minute buckets; `run` is both in one.
@@ -6,7 +6,7 @@ number of such summaries into result rows, so a monitor can slide a window over 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from emulator.sumo.query import operators
@@ -14,8 +14,8 @@ from emulator.sumo.query.aggregates import AGGREGATE_NAMES, AggregateStage, Part
 from emulator.sumo.query.errors import QueryError
 from emulator.sumo.query.fields import FieldSet
 from emulator.sumo.query.lexer import IDENT, Token, TokenStream, split_scope, tokenize_stages
-from emulator.sumo.query.records import LogRecord
-from emulator.sumo.query.scope import ScopeMatch, compile_scope
+from emulator.sumo.query.records import Message
+from emulator.sumo.query.scope import Scope, TextMatch, compile_scope, match_no_text
 from emulator.sumo.query.stages import ExpandStage, Row, RowStage, TableStage
 
 Stage = RowStage | ExpandStage | TableStage | AggregateStage
@@ -52,9 +52,9 @@ class Summary:
 
 
 class CompiledQuery:
-    """A query ready to run over LogRecords any number of times (it holds no per-run state)."""
+    """A query ready to run over messages (LogRecords) any number of times (it holds no per-run state)."""
 
-    def __init__(self, text: str, scope: ScopeMatch, stages: list[Stage]) -> None:
+    def __init__(self, text: str, scope: Scope, stages: list[Stage]) -> None:
         self.text = text
         self.is_aggregate = any(isinstance(stage, AggregateStage) for stage in stages)
         self._scope = scope
@@ -71,40 +71,58 @@ class CompiledQuery:
         self._head_aggregate = head if isinstance(head, AggregateStage) else None
         self._rest: tuple[Stage, ...] = tuple(stages[leading + (1 if self._head_aggregate else 0) :])
 
-    def run(self, records: Iterable[LogRecord]) -> list[dict[str, object]]:
+    def run(self, records: Iterable[Message]) -> list[dict[str, object]]:
         """The result rows: aggregate rows, or one row per matching message (in input order)."""
         return self.finish([self.summarize(records)])
 
-    def summarize(self, records: Iterable[LogRecord]) -> Summary:
-        """Scope + the leading per-row stages (+ the first aggregate's partial state) over `records`."""
-        partial: Partial | None = None
-        rows: list[Row] = []
+    def summarize(self, records: Iterable[Message]) -> Summary:
+        """Scope + the leading per-row stages (+ the first aggregate's partial state) over `records`: LogRecords, or
+        plain (timestamp_ms, raw, fields) tuples. The scope's metadata terms are settled once per run of records
+        sharing one `fields` mapping (a file's lines, a batch ingested together), leaving only the text test; so a
+        mapping must not change while the records are read."""
+        state, sink = self._new_state()
+        matched = self._feed(records, self._row_pipeline(sink))
+        return Summary(matched, state)
+
+    def _new_state(self) -> tuple[Partial | list[Row], Callable[[Row], None]]:
+        """An empty summary state, and the function adding a finished row to it."""
         if self._head_aggregate is not None:
             partial = self._head_aggregate.new_partial()
-            sink = self._head_aggregate.adder(partial)
-        else:
-            sink = rows.append
-        scope = self._scope
-        matched = 0
+            return partial, self._head_aggregate.adder(partial)
+        rows: list[Row] = []
+        return rows, rows.append
+
+    def _row_pipeline(self, sink: Callable[[Row], None]) -> Callable[[Row], None]:
+        """The leading per-row stages, ending in `sink`, as one function of a message's row."""
         fused = self._fused
-        if fused is not None:
-            for record in records:
-                if not scope(record):
-                    continue
+        if fused is None:
+            return lambda row: self._push(row, 0, sink)
+
+        def process(row: Row) -> None:
+            for apply in fused:
+                if not apply(row):
+                    return
+            sink(row)
+
+        return process
+
+    def _feed(self, records: Iterable[Message], process: Callable[[Row], None]) -> int:
+        """Each record in scope, as a row, to `process`; the number in scope (the hot loop of every query)."""
+        text_test_for = self._scope.for_metadata
+        current_fields: Mapping[str, str] | None = None
+        text_test: TextMatch = match_no_text
+        matched = 0
+        for timestamp_ms, raw, fields in records:
+            if fields is not current_fields:
+                current_fields, text_test = fields, text_test_for(fields)
+            if text_test(raw):
                 matched += 1
-                row: Row = {**record.fields, "_raw": record.raw, "_messagetime": record.timestamp_ms}
-                for apply in fused:
-                    if not apply(row):
-                        break
-                else:
-                    sink(row)
-        else:
-            for record in records:
-                if not scope(record):
-                    continue
-                matched += 1
-                self._push({**record.fields, "_raw": record.raw, "_messagetime": record.timestamp_ms}, 0, sink)
-        return Summary(matched, partial if partial is not None else rows)
+                # The row is {**fields, "_raw": raw, "_messagetime": timestamp_ms}; copying then setting is faster.
+                row: Row = dict(fields)
+                row["_raw"] = raw
+                row["_messagetime"] = timestamp_ms
+                process(row)
+        return matched
 
     def _push(self, row: Row, index: int, sink: Callable[[Row], None]) -> None:
         """The general streaming path, for pipelines with a row-multiplying stage (`parse regex ... multi`)."""

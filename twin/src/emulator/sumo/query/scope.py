@@ -1,24 +1,26 @@
-"""The search scope (text before the first `|`): keywords, phrases and metadata terms, compiled to one predicate.
+"""The search scope (text before the first `|`): keywords, phrases and metadata terms, compiled to a Scope.
 
 Keywords and phrases match as case-insensitive substrings of `_raw`; `*` in a bare keyword is a wildcard, inside a
 quoted phrase it is a literal `*`. Metadata terms (`_sourceCategory=prod/api*`) match the whole value,
 case-insensitively, with `*` wildcards. Terms combine with AND (also implicit), OR, NOT (or `!`) and parentheses;
 NOT binds tighter than AND, AND tighter than OR.
+
+Messages arrive in runs that share their metadata (a file's lines, a batch ingested together), so the metadata terms
+are settled once per distinct set of values (Scope.for_metadata), leaving a test of the text for each message.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from emulator.sumo.query.errors import QueryError
 from emulator.sumo.query.lexer import read_string
-from emulator.sumo.query.records import METADATA_FIELDS, LogRecord
+from emulator.sumo.query.records import METADATA_FIELDS
 
-ScopeMatch = Callable[[LogRecord], bool]
-# A compiled term reads the record's metadata and its lower-cased text.
-_Term = Callable[[dict[str, str], str], bool]
+# A test of a message's text (its `_raw`), once the metadata terms are settled.
+TextMatch = Callable[[str], bool]
 
 _METADATA_BY_LOWER = {name.lower(): name for name in METADATA_FIELDS}
 _CACHE_LIMIT = 10_000
@@ -168,103 +170,148 @@ def _wildcard_regex(pattern: str, flags: int) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), flags | re.DOTALL)
 
 
-def _compile_metadata(term: _Metadata) -> Callable[[dict[str, str]], bool]:
-    name = term.name
+def _metadata_holds(term: _Metadata, fields: Mapping[str, str]) -> bool:
+    """Whether a metadata term holds for `fields`: it matches the whole value, case-insensitively."""
+    value = fields.get(term.name)
+    if value is None:
+        return False
     if "*" in term.pattern:
-        fullmatch = _wildcard_regex(term.pattern, re.IGNORECASE).fullmatch
-
-        def value_matches(value: str) -> bool:
-            return fullmatch(value) is not None
-    else:
-        expected = term.pattern.lower()
-
-        def value_matches(value: str) -> bool:
-            return value.lower() == expected
-
-    # Metadata repeats across millions of records, so each distinct value is judged once.
-    verdicts: dict[str, bool] = {}
-
-    def matches(fields: dict[str, str]) -> bool:
-        value = fields.get(name)
-        if value is None:
-            return False
-        verdict = verdicts.get(value)
-        if verdict is None:
-            if len(verdicts) >= _CACHE_LIMIT:
-                verdicts.clear()
-            verdict = verdicts[value] = value_matches(value)
-        return verdict
-
-    return matches
+        return _wildcard_regex(term.pattern, re.IGNORECASE).fullmatch(value) is not None
+    return value.lower() == term.pattern.lower()
 
 
-def _compile_node(node: object) -> _Term:
-    if isinstance(node, _Keyword):
-        if node.wildcard:
-            if node.text.strip("*") == "":
-                return lambda fields, lowered: True
-            search = _wildcard_regex(node.text.lower(), 0).search
-            return lambda fields, lowered: search(lowered) is not None
-        needle = node.text.lower()
-        return lambda fields, lowered: needle in lowered
+def _metadata_names(node: object) -> set[str]:
+    """The metadata fields a scope node reads."""
     if isinstance(node, _Metadata):
-        metadata_matches = _compile_metadata(node)
-        return lambda fields, lowered: metadata_matches(fields)
+        return {node.name}
     if isinstance(node, _Not):
-        operand = _compile_node(node.operand)
-        return lambda fields, lowered: not operand(fields, lowered)
-    if isinstance(node, _And):
-        operands = tuple(_compile_node(child) for child in node.operands)
-        return lambda fields, lowered: all(term(fields, lowered) for term in operands)
-    if isinstance(node, _Or):
-        operands = tuple(_compile_node(child) for child in node.operands)
-        return lambda fields, lowered: any(term(fields, lowered) for term in operands)
+        return _metadata_names(node.operand)
+    if isinstance(node, _And | _Or):
+        return set().union(*(_metadata_names(child) for child in node.operands))
+    return set()
+
+
+def _fold(kind: type[_And] | type[_Or], operands: tuple[object, ...]) -> object:
+    """An AND (or OR) of settled operands with the constants folded away: the constant that decides it, or the
+    remaining keyword terms."""
+    deciding = kind is _Or  # a true operand decides an OR, a false one an AND
+    if any(operand is deciding for operand in operands):
+        return deciding
+    rest = tuple(operand for operand in operands if not isinstance(operand, bool))
+    if not rest:
+        return not deciding
+    return rest[0] if len(rest) == 1 else kind(rest)
+
+
+def _settle_metadata(node: object, fields: Mapping[str, str]) -> object:
+    """`node` for messages with the metadata `fields`: each metadata term (and each all-`*` keyword) replaced by its
+    verdict and the constants folded, leaving True, False, or terms on the text only."""
+    if isinstance(node, bool):
+        return node
+    if isinstance(node, _Metadata):
+        return _metadata_holds(node, fields)
+    if isinstance(node, _Keyword):
+        return True if node.wildcard and node.text.strip("*") == "" else node
+    if isinstance(node, _Not):
+        operand = _settle_metadata(node.operand, fields)
+        return not operand if isinstance(operand, bool) else _Not(operand)
+    if isinstance(node, _And | _Or):
+        return _fold(type(node), tuple(_settle_metadata(child, fields) for child in node.operands))
     raise AssertionError(f"unknown scope node {node!r}")  # pragma: no cover
 
 
-def _compile_conjunction(terms: tuple[object, ...]) -> ScopeMatch:
-    """The fast path for the usual scope: metadata terms and plain keywords ANDed together."""
-    metadata = tuple(_compile_metadata(term) for term in terms if isinstance(term, _Metadata))
-    needles = tuple(term.text.lower() for term in terms if isinstance(term, _Keyword) and not term.wildcard)
-    others = tuple(
-        _compile_node(term)
-        for term in terms
-        if not isinstance(term, _Metadata) and not (isinstance(term, _Keyword) and not term.wildcard)
-    )
+def _compile_node(node: object) -> TextMatch:
+    """A settled node (keywords, NOT, AND, OR) as a test of the lower-cased text."""
+    if isinstance(node, _Keyword):
+        if node.wildcard:
+            search = _wildcard_regex(node.text.lower(), 0).search
+            return lambda lowered: search(lowered) is not None
+        needle = node.text.lower()
+        return lambda lowered: needle in lowered
+    if isinstance(node, _Not):
+        operand = _compile_node(node.operand)
+        return lambda lowered: not operand(lowered)
+    if isinstance(node, _And):
+        operands = tuple(_compile_node(child) for child in node.operands)
+        return lambda lowered: all(term(lowered) for term in operands)
+    if isinstance(node, _Or):
+        operands = tuple(_compile_node(child) for child in node.operands)
+        return lambda lowered: any(term(lowered) for term in operands)
+    raise AssertionError(f"unknown scope node {node!r}")  # pragma: no cover
 
-    def matches(record: LogRecord) -> bool:
-        fields = record.fields
-        for metadata_matches in metadata:
-            if not metadata_matches(fields):
-                return False
-        raw = record.raw
+
+def _compile_keywords(keywords: tuple[_Keyword, ...]) -> TextMatch:
+    """The fast path for the usual scope: keywords ANDed together. A plain keyword found in the exact case needs no
+    lower-casing, which is the common case for paths like /api/data."""
+    needles = tuple(keyword.text.lower() for keyword in keywords if not keyword.wildcard)
+    wildcards = tuple(_compile_node(keyword) for keyword in keywords if keyword.wildcard)
+    if len(needles) == 1 and not wildcards:
+        needle = needles[0]
+        return lambda raw: needle in raw or needle in raw.lower()
+
+    def matches(raw: str) -> bool:
         lowered: str | None = None
         for needle in needles:
-            # An exact-case hit needs no lower-casing, which is the common case for paths like /api/data.
             if needle in raw:
                 continue
             if lowered is None:
                 lowered = raw.lower()
             if needle not in lowered:
                 return False
-        if others:
+        if wildcards:
             if lowered is None:
                 lowered = raw.lower()
-            for term in others:
-                if not term(fields, lowered):
+            for term in wildcards:
+                if not term(lowered):
                     return False
         return True
 
     return matches
 
 
-def compile_scope(scope: str) -> ScopeMatch:
-    """The predicate for a search scope; an empty scope (or `*`) matches every record."""
-    node = _ScopeParser(scope).parse()
-    if node is None:
-        return lambda record: True
+def match_any_text(raw: str) -> bool:
+    """The text test when the metadata alone put the messages in scope."""
+    return True
+
+
+def match_no_text(raw: str) -> bool:
+    """The text test when the metadata alone rule the messages out."""
+    return False
+
+
+def _compile_text(node: object) -> TextMatch:
+    """The test of a message's text for a settled scope (see _settle_metadata)."""
+    if isinstance(node, bool):
+        return match_any_text if node else match_no_text
     terms = node.operands if isinstance(node, _And) else (node,)
-    if all(isinstance(term, _Metadata | _Keyword) for term in terms):
-        return _compile_conjunction(terms)
+    keywords = tuple(term for term in terms if isinstance(term, _Keyword))
+    if len(keywords) == len(terms):
+        return _compile_keywords(keywords)
     term = _compile_node(node)
-    return lambda record: term(record.fields, record.raw.lower())
+    return lambda raw: term(raw.lower())
+
+
+class Scope:
+    """A compiled search scope. Messages with the same metadata get the same verdict on the metadata terms, so
+    `for_metadata` settles those once per distinct set of values and returns the test left for the text."""
+
+    def __init__(self, node: object | None) -> None:
+        self._node: object = True if node is None else node
+        self._names = tuple(sorted(_metadata_names(self._node)))
+        self._text_tests: dict[tuple[str | None, ...], TextMatch] = {}
+
+    def for_metadata(self, fields: Mapping[str, str]) -> TextMatch:
+        """The test a message's text must pass, for messages with the metadata `fields` (`match_no_text` when no
+        text can put them in scope, `match_any_text` when every text does)."""
+        key = tuple(map(fields.get, self._names))
+        text_test = self._text_tests.get(key)
+        if text_test is None:
+            if len(self._text_tests) >= _CACHE_LIMIT:
+                self._text_tests.clear()
+            text_test = self._text_tests[key] = _compile_text(_settle_metadata(self._node, fields))
+        return text_test
+
+
+def compile_scope(scope: str) -> Scope:
+    """The compiled search scope; an empty scope (or `*`) matches every record."""
+    return Scope(_ScopeParser(scope).parse())

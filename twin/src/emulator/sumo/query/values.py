@@ -16,24 +16,29 @@ def tidy_number(value: float) -> Number:
 
 def to_number(value: object) -> Number | None:
     """`value` as a number, or None when it is null, not numeric, or not finite (Sumo's num() yields null there)."""
+    if isinstance(value, str):  # first: fields are text until converted
+        if value.isdigit() and value.isascii():  # the usual case (a parsed millisecond count) needs no float
+            return int(value)
+        return _text_to_number(value)
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         return tidy_number(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        if value.isdigit() and value.isascii():  # the usual case (a parsed millisecond count) needs no float
-            return int(value)
-        text = value.strip()
-        if not text or "_" in text:
-            return None
-        try:
-            parsed = float(text)
-        except ValueError:
-            return None
-        return tidy_number(parsed) if math.isfinite(parsed) else None
     return None
+
+
+def _text_to_number(value: str) -> Number | None:
+    """Text in decimal or float notation (blanks around it allowed, `_` separators not) as a number, else None."""
+    text = value.strip()
+    if not text or "_" in text:
+        return None
+    try:
+        parsed = float(text)
+    except ValueError:
+        return None
+    return tidy_number(parsed) if math.isfinite(parsed) else None
 
 
 def to_text(value: object) -> str | None:
