@@ -23,7 +23,7 @@ HOP_BUDGETS = {
     # which takes real seconds: under two CPU burners it took up to 24 min of twin time at 60x-120x.
     "critical": 45 * 60,
     "lambda_start": 20 * 60,  # one webhook delivery and one Lambda invocation (real time, seconds)
-    "rebooted": 30 * 60,  # the runbook: reboot, 30 s pause, status checks ok, publish (~2 min)
+    "rebooted": 30 * 60,  # the runbook: reboot, two check cycles (90 s + 60 s), status checks ok, publish (~4 min)
     "resolved": 30 * 60,  # the slow calls leave the 10-minute window (~11 min)
     "missing_data": 30 * 60,  # no lines for the missing-data window (10 min) after the stop
     "started": 30 * 60,  # start: pending 20 s, checks initializing 90 s, publish (~3 min)

@@ -192,6 +192,12 @@ def remediate_target(alert: Alert, target: Target, runtime: Runtime) -> TargetOu
             execution_id = start_execution(runtime.clients.ssm, request)
         except AWS_ERRORS as error:
             return _failed(alert, target, f"start automation: {_error_code(error)}")
+        if execution_id is None:
+            # This delivery decided, but SSM had the ClientToken already: a concurrent delivery re-sent the decided
+            # start first, or an earlier decision was lost. The execution runs; SSM does not say which it is.
+            reason = "ClientToken already used"
+            _log("started", alert.alert_key, target=target.label, dry_run=runtime.settings.dry_run, reason=reason)
+            return TargetOutcome(target.label, "started", None, reason)
         dry_run = runtime.settings.dry_run
         _log("started", alert.alert_key, execution_id, target=target.label, dry_run=dry_run)
         return TargetOutcome(target.label, "started", execution_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from .config import Settings
 from .payload import Alert
 from .targets import Target
@@ -53,6 +55,17 @@ def start_request(settings: Settings, alert: Alert, target: Target) -> dict[str,
     return request
 
 
-def start_execution(ssm_client: Any, request: dict[str, Any]) -> str:
-    """Start (or, for a request already sent with this ClientToken, find) the execution; returns its id."""
-    return str(ssm_client.start_automation_execution(**request)["AutomationExecutionId"])
+def start_execution(ssm_client: Any, request: dict[str, Any]) -> str | None:
+    """Start the execution; its id, or None when this request's ClientToken already started one and SSM will not
+    say which.
+
+    A ClientToken "can't be reused" (SSM API reference). A reuse with other parameters is IdempotentParameterMismatch;
+    what SSM answers to an identical reuse is not documented: the execution the token started, or the same refusal
+    (docs/twin-fidelity.md, "A ClientToken can't be reused"). Either way no second execution starts, and the request
+    is always identical here (the claim records it), so the refusal means "already started"."""
+    try:
+        return str(ssm_client.start_automation_execution(**request)["AutomationExecutionId"])
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "IdempotentParameterMismatch":
+            return None
+        raise

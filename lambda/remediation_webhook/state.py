@@ -12,10 +12,11 @@ shift register. A losing claim gets the item as it was (ReturnValuesOnConditionC
 it lost with no second read.
 
 The claim records the exact StartAutomationExecution request, ClientToken included. Starting is therefore a separate,
-idempotent effect of the decision: the winner sends it; a loser inside the cooldown re-sends the same request to learn
-the execution id (SSM answers a repeated ClientToken with the same request by returning the same execution, and a
-different request with IdempotentParameterMismatch), so no second execution can start, and if the winner died between
-its claim and its start, the next delivery completes the decided start instead of losing it. Outside the cooldown
+idempotent effect of the decision: the winner sends it; a loser inside the cooldown re-sends the same request, so
+no second execution can start (SSM refuses a reused ClientToken, or answers it with the execution it started: only a
+different request is documented, as IdempotentParameterMismatch), and if the winner died between its claim and its
+start, the next delivery completes the decided start instead of losing it. The loser learns the execution id only
+when SSM answers with it (runbook.start_execution). Outside the cooldown
 nothing is re-sent. A claim is never rolled back: a failed start still counts as an attempt, which errs on the side of
 fewer reboots.
 

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from emulator.testing import RunningTwin
-from tests.aws.conftest import overridden_timings
 from tests.deploy.resources import PlaybookRun, playbook_environment, project_resources, role_policies, run_playbook
 
 pytestmark = [pytest.mark.twin, pytest.mark.slow]
@@ -109,6 +108,28 @@ def test_second_run_changes_nothing(deployment: Deployment) -> None:
     assert run.changed == 0, run.changed_tasks
 
 
+def test_a_newer_image_changes_nothing_and_is_reported(deployment: Deployment) -> None:
+    """Amazon publishes a newer image between two runs (docs/twin-fidelity.md, "A newer image is published"):
+    the run keeps the one instance it created, changes nothing, and says the images differ."""
+    deployment.run("deploy", "site.yml")
+    before = deployment.resources()["ec2_instances"]
+    ec2 = deployment.twin.client("ec2")
+    [reservation] = ec2.describe_instances(InstanceIds=before)["Reservations"]
+    running_image = reservation["Instances"][0]["ImageId"]
+    newer = deployment.twin.control.publish_image(
+        name="amzn2-ami-hvm-2.0.29991231.0-x86_64-gp2", based_on=running_image
+    )
+
+    run = deployment.run("after-new-image", "site.yml")
+
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.changed == 0, run.changed_tasks
+    assert deployment.resources()["ec2_instances"] == before
+    assert f"{before[0]} runs {running_image}; a new instance would get {newer['image_id']}" in " ".join(
+        run.output.split()
+    )
+
+
 def test_no_policy_allows_a_mutating_action_on_every_resource(deployment: Deployment) -> None:
     deployment.run("deploy", "site.yml")
     roles = project_resources(deployment.twin.client, PROJECT)["iam_roles"]
@@ -152,8 +173,8 @@ def test_teardown_removes_everything_and_site_deploys_again(deployment: Deployme
     # of retries; the new function stays Pending, refusing its URL, for 5 s.
     twin = deployment.twin
     with (
-        overridden_timings(twin, "iam", {"role_propagation_seconds": 3000}),
-        overridden_timings(twin, "lambda", {"pending_seconds": 500}),
+        twin.overridden_timings("iam", role_propagation_seconds=3000),
+        twin.overridden_timings("lambda", pending_seconds=500),
     ):
         again = deployment.run("redeploy", "site.yml")
     assert again.returncode == 0, again.output[-4000:]

@@ -27,6 +27,18 @@ def aws(twin: RunningTwin) -> AwsEndpoint:
     return AwsEndpoint(twin.aws_url)
 
 
+@pytest.fixture(params=["refuse", "same_execution"])
+def token_reuse(request: pytest.FixtureRequest, twin: RunningTwin) -> Iterator[str]:
+    """Each answer SSM may give to an identical reuse of a ClientToken: a refusal (the twin's default, the stricter
+    reading) or the execution the token started (ledger: "A ClientToken can't be reused")."""
+    before = twin.control.client_token_reuse()
+    twin.control.set_client_token_reuse(request.param)
+    try:
+        yield request.param
+    finally:
+        twin.control.set_client_token_reuse(before)
+
+
 @pytest.fixture
 def deployment(aws: AwsEndpoint) -> Deployment:
     return create_deployment(aws)

@@ -15,6 +15,7 @@ from botocore.config import Config
 from remediation_webhook import app
 from remediation_webhook.aws_clients import AwsClients, build_clients
 
+from emulator.control_client import TwinControl
 from emulator.readiness import create_function_and_wait_until_active, create_table_and_wait_until_active
 from emulator.testing import REGION, TEST_CREDENTIALS
 
@@ -60,7 +61,7 @@ class FakeLambdaContext:
 
 @dataclass
 class AwsEndpoint:
-    """Where the twin's AWS side answers, with boto3 clients and fault injection."""
+    """Where the twin's AWS side answers, with boto3 clients and its control API."""
 
     url: str
     _clients: dict[str, Any] = field(default_factory=dict)
@@ -83,24 +84,10 @@ class AwsEndpoint:
             self._image_id = str(self.client("ec2").describe_images(Owners=["amazon"])["Images"][0]["ImageId"])
         return self._image_id
 
-    def inject_fault(self, **spec: Any) -> None:
-        import urllib.request
-
-        request = urllib.request.Request(
-            f"{self.url}/_twin/faults",
-            data=json.dumps(spec).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status in (200, 201)
-
-    def clear_faults(self) -> None:
-        import urllib.request
-
-        request = urllib.request.Request(f"{self.url}/_twin/faults", method="DELETE")
-        with urllib.request.urlopen(request, timeout=10):
-            pass
+    @property
+    def control(self) -> TwinControl:
+        """The AWS side of the twin's control API (faults, for these tests)."""
+        return TwinControl(aws_url=self.url)
 
 
 _SHARED_CLIENTS: list[AwsClients] = []
@@ -149,6 +136,12 @@ class Deployment:
         self.aws.client("ssm").put_parameter(
             Name=self.env["REMEDIATION_SWITCH_PARAMETER"], Value=value, Type="String", Overwrite=True
         )
+
+    def forget_decisions(self) -> None:
+        """Delete every item of the decision table, as if each had expired or been removed by hand."""
+        dynamodb, table = self.aws.client("dynamodb"), self.env["REMEDIATION_STATE_TABLE"]
+        for item in dynamodb.scan(TableName=table, ProjectionExpression="pk")["Items"]:
+            dynamodb.delete_item(TableName=table, Key={"pk": item["pk"]})
 
     def executions(self) -> list[dict[str, Any]]:
         """Every execution of this deployment's runbook, with its parameters and targets."""

@@ -78,7 +78,11 @@ def test_a_storm_through_the_function_url_starts_one_execution(aws, built_zip):
     statuses = [response.status_code for response in responses]
     assert statuses.count(202) == 1
     assert statuses.count(200) == 999
-    assert {response.json()["execution_id"] for response in responses} == {execution["AutomationExecutionId"]}
+    named = {response.json()["execution_id"] for response in responses}
+    # The twin refuses a reused ClientToken (ledger: "A ClientToken can't be reused"): only the delivery whose start
+    # reached SSM first learns the execution's id; the others name none.
+    assert execution["AutomationExecutionId"] in named
+    assert named <= {execution["AutomationExecutionId"], None}
 
 
 def test_the_deployed_function_logs_decisions_to_cloudwatch_without_the_secret(deployed, aws):

@@ -18,17 +18,23 @@ def deliver_concurrently(deployment, events, clients=50, **overrides):
         return list(pool.map(lambda job: handle_event(*job), jobs))
 
 
-def test_one_alert_delivered_1000_times_by_50_clients_starts_exactly_one_execution(deployment):
+def test_one_alert_delivered_1000_times_by_50_clients_starts_exactly_one_execution(deployment, token_reuse):
     responses = deliver_concurrently(deployment, [alert_event() for _ in range(1000)])
 
     [execution] = deployment.executions()
     statuses = [response["statusCode"] for response in responses]
     assert statuses.count(202) == 1
     assert statuses.count(200) == 999
-    assert {response_body(response)["execution_id"] for response in responses} == {execution["AutomationExecutionId"]}
+    named = {response_body(response)["execution_id"] for response in responses}
+    if token_reuse == "refuse":  # a refused reuse of the token names no execution
+        assert named <= {execution["AutomationExecutionId"], None}
+    else:
+        assert named == {execution["AutomationExecutionId"]}
 
 
-def test_second_alert_inside_cooldown_starts_nothing_and_names_the_running_execution(deployment):
+def test_second_alert_inside_cooldown_starts_nothing_and_names_the_running_execution_if_ssm_does(
+    deployment, token_reuse
+):
     runtime = deployment.runtime()
     first = handle_event(alert_event(TriggerTimeStart="1800000000000"), runtime)
     deployment.clock.advance(600)
@@ -40,8 +46,28 @@ def test_second_alert_inside_cooldown_starts_nothing_and_names_the_running_execu
     body = response_body(second)
     assert body["status"] == "suppressed"
     assert body["targets"][0]["reason"] == "cooldown"
-    assert body["execution_id"] == response_body(first)["execution_id"]
+    named = response_body(first)["execution_id"] if token_reuse == "same_execution" else None
+    assert body["execution_id"] == named
     assert len(deployment.executions()) == 1
+
+
+def test_an_alert_whose_decision_was_lost_is_not_started_twice(deployment, token_reuse):
+    """Ledger: "A ClientToken can't be reused". The alert's item is gone (deleted by hand, or expired) and Sumo
+    delivers the alert again: the claim is new, but SSM already ran this ClientToken, so nothing starts again."""
+    runtime = deployment.runtime()
+    first = handle_event(alert_event(), runtime)
+    deployment.forget_decisions()
+
+    again = handle_event(alert_event(), runtime)
+
+    assert first["statusCode"] == 202
+    assert len(deployment.executions()) == 1
+    if token_reuse == "refuse":
+        assert again["statusCode"] == 202
+        assert response_body(again)["targets"][0]["reason"] == "ClientToken already used"
+        assert response_body(again)["execution_id"] is None
+    else:
+        assert response_body(again)["execution_id"] == response_body(first)["execution_id"]
 
 
 def test_many_different_alerts_at_once_inside_the_cooldown_start_one(deployment):

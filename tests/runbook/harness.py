@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emulator.testing import REPO_ROOT, RunningTwin
+from emulator.testing import RunningTwin
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT_PATH = REPO_ROOT / "ssm_documents" / "remediate-ec2-instance.yaml"
+# What the deploy publishes the runbook with (CreateDocument TargetType): fleet runs by tag reach instances only.
+TARGET_TYPE = "/AWS::EC2::Instance"
 # An AMI that moto ships in its default image list (moto/ec2/resources/amis.json.gz).
 MOTO_AMI_ID = "ami-12c6146b"
 FINAL_STATUSES = frozenset({"Success", "Failed", "TimedOut", "Cancelled"})
@@ -78,6 +80,7 @@ class RunbookHarness:
             Name=document_name,
             DocumentType="Automation",
             DocumentFormat="YAML",
+            TargetType=TARGET_TYPE,
         )
         sns, sqs = twin.client("sns"), twin.client("sqs")
         topic_arn = sns.create_topic(Name=f"ec2-remediation-{suffix}")["TopicArn"]
@@ -89,41 +92,35 @@ class RunbookHarness:
             Endpoint=queue_arn,
             Attributes={"RawMessageDelivery": "false"},
         )
-        timings = _control(twin, "GET", "/_twin/ec2/timings")
-        return cls(twin, document_name, topic_arn, queue_url, timings)
+        return cls(twin, document_name, topic_arn, queue_url, twin.control.timings("ec2"))
 
     # ---- the twin around the runbook -----------------------------------------------------------------------------
 
     def reset(self) -> None:
         """No faults, default EC2 timings, healthy instances, an empty queue."""
-        _control(self.twin, "DELETE", "/_twin/faults")
-        _control(self.twin, "POST", "/_twin/ec2/timings", self.default_timings)
+        control = self.twin.control
+        control.clear_faults()
+        control.set_timings("ec2", **self.default_timings)
         for instance_id in self.instance_ids:
-            _control(self.twin, "POST", "/_twin/ec2/instance-health", {"instance_id": instance_id, "status": "ok"})
+            control.set_instance_health(instance_id, "ok")
         self.instance_ids.clear()
         # Drained by reading: SQS allows one PurgeQueue per minute.
         self.notifications()
 
     def inject_fault(self, service: str, operation: str, error_code: str, times: int | None = 1) -> None:
-        _control(
-            self.twin,
-            "POST",
-            "/_twin/faults",
-            {
-                "service": service,
-                "operation": operation,
-                "error_code": error_code,
-                "message": f"Injected by the runbook tests: {error_code}",
-                "http_status": 400,
-                "times": times,
-            },
+        self.twin.control.add_fault(
+            service=service,
+            operation=operation,
+            error_code=error_code,
+            message=f"Injected by the runbook tests: {error_code}",
+            times=times,
         )
 
     def set_timings(self, **timings: float) -> None:
-        _control(self.twin, "POST", "/_twin/ec2/timings", timings)
+        self.twin.control.set_timings("ec2", **timings)
 
     def impair(self, instance_id: str) -> None:
-        _control(self.twin, "POST", "/_twin/ec2/instance-health", {"instance_id": instance_id, "status": "impaired"})
+        self.twin.control.set_instance_health(instance_id, "impaired")
 
     # ---- instances -----------------------------------------------------------------------------------------------
 
@@ -277,15 +274,6 @@ def _wait_until(condition: Any, what: str, last_seen: Any = None) -> None:
             seen = last_seen() if last_seen else None
             raise AssertionError(f"gave up waiting for {what}; last seen {seen!r}")
         time.sleep(POLL_SECONDS)
-
-
-def _control(twin: RunningTwin, method: str, path: str, payload: Any = None) -> Any:
-    data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(
-        f"{twin.aws_url}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 def document_text() -> str:

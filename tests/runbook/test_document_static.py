@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import botocore.session
@@ -12,7 +13,7 @@ import yaml
 from botocore.validate import ParamValidator
 
 from emulator.automation.document import validate_document
-from tests.runbook.harness import document_text
+from tests.runbook.harness import REPO_ROOT, document_text
 
 DOCUMENT: dict[str, Any] = yaml.safe_load(document_text())
 STEPS: dict[str, dict[str, Any]] = {step["name"]: step for step in DOCUMENT["mainSteps"]}
@@ -22,7 +23,7 @@ API_ACTIONS = ("aws:executeAwsApi", "aws:waitForAwsResourceProperty", "aws:asser
 NON_API_INPUTS = {"Service", "Api", "PropertySelector", "DesiredValues"}
 WAITING_ACTIONS = ("aws:waitForAwsResourceProperty", "aws:sleep", "aws:approve", "aws:changeInstanceState", "aws:pause")
 # Steps after the notification went out: they only record the outputs, so their failure must not notify again.
-BOOKKEEPING_STEPS = ("collectFinalResults", "recordOutcome")
+BOOKKEEPING_STEPS = ("collectFinalResults", "recordOutcome", "endWithoutOutputs")
 LONGEST_INSTANCE_ID = "i-" + "f" * 17
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:ec2-remediation"
 # A value of the right type for every variable the document uses, for checking inputs against botocore's model.
@@ -163,7 +164,11 @@ def test_bookkeeping_after_the_notification_cannot_change_the_verdict() -> None:
     for name in BOOKKEEPING_STEPS:
         assert names.index(name) > last_publish
         assert STEPS[name]["isCritical"] is False
-        assert STEPS[name]["onFailure"] == "Continue"
+        on_failure = STEPS[name]["onFailure"]
+        assert on_failure == "Continue" or on_failure.removeprefix("step:") in BOOKKEEPING_STEPS, name
+    # A failed collectFinalResults ends the run without recordOutcome, which would have nothing to read.
+    assert STEPS["collectFinalResults"]["onFailure"] == "step:endWithoutOutputs"
+    assert STEPS["recordOutcome"]["isEnd"] is True and STEPS["endWithoutOutputs"]["isEnd"] is True
 
 
 def test_document_outputs_come_from_the_step_that_runs_on_every_path() -> None:
@@ -174,6 +179,136 @@ def test_document_outputs_come_from_the_step_that_runs_on_every_path() -> None:
         "recordOutcome.NotificationMessageId",
     ]
     assert STEPS["recordOutcome"]["isEnd"] is True
+
+
+def routes_after_failure(step: dict[str, Any]) -> list[str]:
+    """Steps a failed or cancelled `step` can move to: onFailure and onCancel targets, or the next step (Continue)."""
+    routes = [
+        route.removeprefix("step:")
+        for route in (step.get("onFailure", "Abort"), step.get("onCancel", "Abort"))
+        if route.startswith("step:")
+    ]
+    if step.get("onFailure") == "Continue" and not step.get("isEnd"):
+        names = list(STEPS)
+        index = names.index(step["name"])
+        following = step.get("nextStep") or (names[index + 1] if index + 1 < len(names) else None)
+        routes += [following] if following else []
+    return routes
+
+
+def steps_that_succeeded_before() -> dict[str, set[str]]:
+    """For each step, the steps that have succeeded on *every* route from the first step to it (a must-analysis).
+
+    A step reached by a success route adds its source to what its successors may rely on; a failure or cancel route
+    does not: the step it leaves has no outputs.
+    """
+    names = list(STEPS)
+    incoming: dict[str, list[tuple[str, bool]]] = {name: [] for name in names}
+    for name, step in STEPS.items():
+        incoming_routes = [(target, True) for target in routes_after_success(step)]
+        incoming_routes += [(target, False) for target in routes_after_failure(step)]
+        for target, succeeded in incoming_routes:
+            incoming[target].append((name, succeeded))
+    before = {name: set(names) for name in names}
+    before[names[0]] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name in names[1:]:
+            sets = [before[source] | ({source} if succeeded else set()) for source, succeeded in incoming[name]]
+            after = set.intersection(*sets) if sets else set()
+            if after != before[name]:
+                before[name], changed = after, True
+    return before
+
+
+def read_outputs(step: dict[str, Any]) -> set[str]:
+    """The `step.Output` variables a step's inputs read."""
+    text = json.dumps(step["inputs"])
+    return {name for name in VARIABLE.findall(text) if "." in name and ":" not in name}
+
+
+def test_no_step_reads_an_output_of_a_step_that_may_not_have_run() -> None:
+    """Ledger: "Reading an output of a step that did not run fails the step".
+
+    Whatever SSM does with `{{ step.Output }}` of a step that was skipped, not reached or failed (the twin fails
+    the reader), the runbook never finds out: each output a step reads comes from a step that succeeded on every
+    route to it.
+    """
+    before = steps_that_succeeded_before()
+    unsafe = {
+        name: sorted(ref for ref in read_outputs(step) if ref.partition(".")[0] not in before[name])
+        for name, step in STEPS.items()
+    }
+    assert {name: refs for name, refs in unsafe.items() if refs} == {}
+
+
+def test_outputs_that_other_steps_read_always_have_a_value() -> None:
+    """Ledger: "Reading an output of a step that did not run fails the step".
+
+    An output another step reads is selected so that a step that succeeded always has it: a script's own payload key
+    (each script returns all of its keys) or a top-level list or field the API always returns, never a path into a
+    list that may be empty or a field that may be absent.
+    """
+    declared = {
+        f"{name}.{output['Name']}": output["Selector"]
+        for name, step in STEPS.items()
+        for output in step.get("outputs", [])
+    }
+    read = {ref for step in STEPS.values() for ref in read_outputs(step)}
+    always_there = re.compile(r"^\$\.(Payload\.)?[A-Za-z]+$")
+    assert sorted(ref for ref in read if not always_there.match(declared[ref])) == []
+    for ref in read:
+        step_name, _, output_name = ref.partition(".")
+        if STEPS[step_name]["action"] == "aws:executeScript":
+            assert f'"{output_name}"' in STEPS[step_name]["inputs"]["Script"], ref
+
+
+def test_every_status_check_read_lists_the_instance_whatever_its_state() -> None:
+    """Ledger: "DescribeInstanceStatus lists running instances only".
+
+    Without IncludeAllInstances, a started instance still pending is absent, and the health wait's selector would
+    match nothing.
+    """
+    reads = [name for name, step in STEPS.items() if step["inputs"].get("Api") == "DescribeInstanceStatus"]
+    assert reads == [
+        "waitInstanceStatusOk",
+        "waitSystemStatusOk",
+        "confirmInstanceStatusOk",
+        "confirmSystemStatusOk",
+    ]
+    assert [name for name in reads if STEPS[name]["inputs"].get("IncludeAllInstances") is not True] == []
+
+
+def seconds_slept_on_the_way(start: str, stop: str) -> int:
+    """Seconds of aws:sleep on the success route from `start` (exclusive) to `stop`; the route must be a single line."""
+    slept, name = 0, start
+    while name != stop:
+        (name,) = routes_after_success(STEPS[name])
+        if STEPS[name]["action"] == "aws:sleep":
+            slept += int(re.fullmatch(r"PT(\d+)S", STEPS[name]["inputs"]["Duration"]).group(1))
+    return slept
+
+
+CHECK_CYCLE_SECONDS = 60
+
+
+@pytest.mark.parametrize("change_step", ["rebootInstance", "startInstance"])
+def test_status_checks_are_read_only_after_a_full_check_cycle_and_confirmed_one_cycle_later(change_step: str) -> None:
+    """Ledger: "Status checks do not move on a reboot".
+
+    EC2 runs the checks every minute and a reboot need not move them, so an ok read right after the request proves
+    nothing. The first read comes more than one cycle after the request; the confirming reads one more cycle later.
+    """
+    first_read = next(name for name in STEPS if STEPS[name]["inputs"].get("Api") == "DescribeInstanceStatus")
+    assert seconds_slept_on_the_way(change_step, first_read) > CHECK_CYCLE_SECONDS
+    assert seconds_slept_on_the_way("waitSystemStatusOk", "confirmInstanceStatusOk") >= CHECK_CYCLE_SECONDS
+    assert (
+        STEPS["confirmInstanceStatusOk"]["action"]
+        == STEPS["confirmSystemStatusOk"]["action"]
+        == ("aws:assertAwsResourceProperty")
+    )
+    assert routes_after_success(STEPS["confirmSystemStatusOk"]) == ["collectStepResults"]
 
 
 @pytest.mark.parametrize("step_name", [name for name, step in STEPS.items() if step["action"] in WAITING_ACTIONS])
@@ -360,6 +495,124 @@ def test_failure_message_is_valid_json_naming_the_failed_step_and_error() -> Non
     assert json.loads(result["PublishFailureMessage"])["failed_step"] == "publishNotification"
 
 
+REQUESTED = datetime(2026, 11, 27, 10, 15, 0, tzinfo=UTC)
+CHECKS_OK = REQUESTED + timedelta(seconds=95.4)
+CONFIRMED = CHECKS_OK + timedelta(seconds=61)
+
+
+def timed(record: dict[str, Any], moment: datetime, as_epoch: bool) -> dict[str, Any]:
+    """A step record with its ExecutionEndTime, as epoch seconds or as the ISO text the twin's executeAwsApi gives."""
+    return {**record, "ExecutionEndTime": moment.timestamp() if as_epoch else moment.isoformat()}
+
+
+def changed_steps(change_step: str, decision: str, *, as_epoch: bool = False, confirmed: bool = True) -> list[dict]:
+    """The step records of a run that changed the instance and got as far as its health checks."""
+    current = "running" if decision == "reboot" else "stopped"
+    steps = [
+        step_record("classifyInstance", PreviousState=current),
+        step_record("decide", Decision=decision, PlannedAction=decision, CurrentState=current,
+                    Detail=f"The instance was {current}."),
+        timed(step_record(change_step), REQUESTED, as_epoch),
+        step_record("waitOneCheckCycle"),
+        step_record("waitInstanceStatusOk"),
+        timed(step_record("waitSystemStatusOk"), CHECKS_OK, as_epoch),
+        step_record("waitAnotherCheckCycle"),
+    ]  # fmt: skip
+    if confirmed:
+        steps += [
+            step_record("confirmInstanceStatusOk"),
+            timed(step_record("confirmSystemStatusOk"), CONFIRMED, as_epoch),
+        ]
+    else:
+        steps.append(
+            step_record("confirmInstanceStatusOk", "Failed", "Property ... is 'impaired'; expected one of ['ok']")
+        )
+    return [*steps, step_record("collectStepResults", "InProgress")]
+
+
+@pytest.mark.parametrize("as_epoch", [False, True])
+@pytest.mark.parametrize(
+    ("change_step", "decision", "action_taken"),
+    [("rebootInstance", "reboot", "rebooted"), ("startInstance", "start", "started")],
+)
+def test_a_success_says_exactly_what_was_verified_and_when(
+    change_step: str, decision: str, action_taken: str, as_epoch: bool
+) -> None:
+    """Ledger: "Status checks do not move on a reboot": ok checks are reported as such, with their times, never as a
+    healthy instance or a fixed API."""
+    build = script_of("buildNotification")["build"]
+    result = build({**BUILD_EVENTS, "Steps": changed_steps(change_step, decision, as_epoch=as_epoch)}, {})
+    message = json.loads(result["Message"])
+
+    assert (message["outcome"], message["action_taken"]) == ("success", action_taken)
+    assert message["verified"] == "status_checks_ok"
+    assert message["change_requested_at"] == "2026-11-27T10:15:00Z"
+    assert message["status_checks_ok_at"] == "2026-11-27T10:16:35Z"
+    assert message["seconds_to_status_checks_ok"] == 95
+    assert message["status_checks_confirmed_at"] == "2026-11-27T10:17:36Z"
+    detail = message["detail"]
+    assert f"asked EC2 to {decision} it at 2026-11-27T10:15:00Z" in detail
+    assert "ok at 2026-11-27T10:16:35Z, 95 s later" in detail and "still ok at 2026-11-27T10:17:36Z" in detail
+    assert "not that the cause of the alert is gone" in detail
+    assert "healthy" not in detail.lower() and "fixed" not in detail.lower()
+
+
+def test_a_change_whose_checks_were_not_confirmed_is_a_failure_that_verified_nothing() -> None:
+    build = script_of("buildNotification")["build"]
+    result = build({**BUILD_EVENTS, "Steps": changed_steps("rebootInstance", "reboot", confirmed=False)}, {})
+    message = json.loads(result["Message"])
+
+    assert (message["outcome"], message["action_taken"], message["verified"]) == ("failed", "rebooted", "none")
+    assert message["failed_step"] == "confirmInstanceStatusOk"
+    assert message["change_requested_at"] == "2026-11-27T10:15:00Z"
+    assert message["status_checks_confirmed_at"] is None
+    assert (
+        "asked EC2 to reboot it at 2026-11-27T10:15:00Z, but step confirmInstanceStatusOk failed" in message["detail"]
+    )
+
+
+def test_unreadable_step_times_still_say_what_was_verified() -> None:
+    build = script_of("buildNotification")["build"]
+    steps = [{**step, "ExecutionEndTime": "sometime"} for step in changed_steps("rebootInstance", "reboot")]
+    message = json.loads(build({**BUILD_EVENTS, "Steps": steps}, {})["Message"])
+
+    assert (message["outcome"], message["verified"]) == ("success", "status_checks_ok")
+    assert message["change_requested_at"] is message["seconds_to_status_checks_ok"] is None
+    assert "more than one 60 s check cycle after the request" in message["detail"]
+
+
+@pytest.mark.parametrize("decision", ["skip", "dry_run"])
+def test_no_change_verifies_nothing(decision: str) -> None:
+    build = script_of("buildNotification")["build"]
+    steps = [step_record("decide", Decision=decision, PlannedAction="reboot", CurrentState="running", Detail="d")]
+    message = json.loads(build({**BUILD_EVENTS, "Steps": steps}, {})["Message"])
+
+    assert message["outcome"] == "skipped"
+    assert message["verified"] == "none"
+    assert [message[name] for name in NOTIFICATION_TIMES] == [None] * len(NOTIFICATION_TIMES)
+
+
+NOTIFICATION_TIMES = (
+    "change_requested_at",
+    "status_checks_ok_at",
+    "seconds_to_status_checks_ok",
+    "status_checks_confirmed_at",
+)
+
+
+def test_the_on_call_guide_shows_the_message_the_runbook_builds() -> None:
+    """docs/runbook.md's example messages have exactly the builder's fields, in its order."""
+    guide = (REPO_ROOT / "docs" / "runbook.md").read_text(encoding="utf-8")
+    examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", guide, re.S)]
+    build = script_of("buildNotification")["build"]
+    built = json.loads(build({**BUILD_EVENTS, "Steps": changed_steps("rebootInstance", "reboot")}, {})["Message"])
+
+    assert len(examples) >= 2
+    assert [list(example) for example in examples] == [list(built)] * len(examples)
+    table = set(re.findall(r"^\| `([a-z_]+)`", guide[guide.index("| Field | Meaning |") :], re.M))
+    assert set(NOTIFICATION_TIMES) | {"verified"} <= table
+
+
 SUBJECT_CASES = [
     ("rebootInstance", "reboot", "reboot"),
     ("startInstance", "start", "start"),
@@ -396,21 +649,44 @@ def test_last_resort_notification_is_valid_json_for_the_longest_values() -> None
 def test_amended_message_carries_the_sns_error() -> None:
     amend = script_of("amendNotification")["amend"]
     prepared = json.dumps({"outcome": "failed", "failed_step": "publishNotification", "error": None, "detail": "d"})
-    amended = json.loads(amend({"Message": prepared, "Error": "Throttling: Rate exceeded"}, {})["Message"])
+    failed_publish = [step_record("publishNotification", "Failed", "Throttling: Rate exceeded")]
+    amended = json.loads(amend({"Message": prepared, "PublishSteps": failed_publish}, {})["Message"])
     assert amended["error"] == "Throttling: Rate exceeded"
-    unresolved = json.loads(amend({"Message": prepared, "Error": "{{ readPublishError.Error }}"}, {})["Message"])
-    assert "publishNotification" in unresolved["error"]
+    # A publish step record without a FailureMessage still gives an error that says where to look.
+    without_error = amend({"Message": prepared, "PublishSteps": [step_record("publishNotification", "Failed")]}, {})
+    assert "publishNotification" in json.loads(without_error["Message"])["error"]
 
 
-def test_record_outcome_reports_a_failed_publish_as_failed() -> None:
+def published(record: dict[str, Any], message: dict[str, Any], quoted: bool) -> dict[str, Any]:
+    """A publish step record with its Message input: as JSON text in JSON quotes (the twin's Inputs), or bare."""
+    text = json.dumps(message)
+    return {**record, "Inputs": {"Message": json.dumps(text) if quoted else text}}
+
+
+VERDICT = {"previous_state": "running", "action_taken": "rebooted", "outcome": "success"}
+QUOTING = pytest.mark.parametrize("quoted", [True, False], ids=["quoted inputs", "bare inputs"])
+
+
+@QUOTING
+def test_record_outcome_repeats_what_was_published(quoted: bool) -> None:
     record = script_of("recordOutcome")["record"]
-    publish_steps = [
-        step_record("publishNotification", "Failed", "Throttling"),
-        step_record("publishFailureNotification", MessageId="m-2"),
+    steps = [published(step_record("publishNotification", MessageId="m-1"), VERDICT, quoted)]
+    assert record({"Steps": steps}, {}) == {
+        "PreviousState": "running",
+        "ActionTaken": "rebooted",
+        "Outcome": "success",
+        "NotificationMessageId": "m-1",
+    }
+
+
+@QUOTING
+def test_record_outcome_reports_a_failed_publish_as_failed(quoted: bool) -> None:
+    record = script_of("recordOutcome")["record"]
+    steps = [
+        published(step_record("publishNotification", "Failed", "Throttling"), VERDICT, quoted),
+        published(step_record("publishFailureNotification", MessageId="m-2"), {**VERDICT, "outcome": "failed"}, quoted),
     ]
-    events = {"Outcome": "success", "ActionTaken": "rebooted", "PreviousState": "running"}
-    events["PublishSteps"] = publish_steps
-    assert record(events, {}) == {
+    assert record({"Steps": steps}, {}) == {
         "PreviousState": "running",
         "ActionTaken": "rebooted",
         "Outcome": "failed",
@@ -418,17 +694,27 @@ def test_record_outcome_reports_a_failed_publish_as_failed() -> None:
     }
 
 
-def test_record_outcome_without_a_built_notification_reports_unknown_and_failed() -> None:
+@QUOTING
+def test_record_outcome_after_the_last_resort_message_reports_unknown_and_failed(quoted: bool) -> None:
     record = script_of("recordOutcome")["record"]
-    events = {
-        "Outcome": "{{ buildNotification.Outcome }}",
-        "ActionTaken": "{{ buildNotification.ActionTaken }}",
-        "PreviousState": "{{ buildNotification.PreviousState }}",
-        "PublishSteps": [step_record("publishLastResortNotification", MessageId="m-3")],
-    }
-    assert record(events, {}) == {
+    inputs = STEPS["publishLastResortNotification"]["inputs"]
+    last_resort = json.loads(VARIABLE.sub(lambda match: str(SAMPLE_VALUES[match.group(1)]), inputs["Message"]))
+    steps = [published(step_record("publishLastResortNotification", MessageId="m-3"), last_resort, quoted)]
+    assert record({"Steps": steps}, {}) == {
         "PreviousState": "unknown",
         "ActionTaken": "unknown",
         "Outcome": "failed",
         "NotificationMessageId": "m-3",
+    }
+
+
+def test_record_outcome_when_nothing_could_be_published_or_read() -> None:
+    record = script_of("recordOutcome")["record"]
+    steps = [step_record("publishNotification", "Failed", "InternalError"), step_record("publishFailureNotification")]
+    steps[1]["StepStatus"] = "Failed"
+    assert record({"Steps": steps}, {}) == {
+        "PreviousState": "unknown",
+        "ActionTaken": "unknown",
+        "Outcome": "failed",
+        "NotificationMessageId": "none",
     }

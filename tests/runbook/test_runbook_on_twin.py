@@ -7,11 +7,13 @@ subscriber receives it.
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
-from tests.runbook.harness import FINAL_STATUSES, Execution, Notification, RunbookHarness
+from tests.runbook.harness import FINAL_STATUSES, Execution, Notification, RunbookHarness, document_text
 
 pytestmark = [pytest.mark.twin, pytest.mark.slow]
 
@@ -24,6 +26,11 @@ MESSAGE_FIELDS = {
     "outcome": str,
     "reason": str,
     "detail": str,
+    "verified": str,
+    "change_requested_at": (str, type(None)),
+    "status_checks_ok_at": (str, type(None)),
+    "seconds_to_status_checks_ok": (int, type(None)),
+    "status_checks_confirmed_at": (str, type(None)),
     "alert_id": (str, type(None)),
     "dry_run": bool,
     "execution_id": str,
@@ -35,6 +42,8 @@ MESSAGE_FIELDS = {
 }
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 REASON = 'more than 5 "slow" /api/data calls in 10 min'
+# EC2 runs the status checks every minute.
+CHECK_CYCLE_SECONDS = 60
 UNSUCCESSFUL = {"Failed", "TimedOut"}
 
 
@@ -63,6 +72,16 @@ def check_notification(
     assert ISO_UTC.match(message["timestamp_utc"])
     assert (message["failed_step"] is None) == (outcome != "failed")
     assert (message["error"] is None) == (outcome != "failed")
+    # Ledger "Status checks do not move on a reboot": a success is ok checks read a check cycle after the request.
+    changed = action_taken in ("rebooted", "started")
+    assert (message["change_requested_at"] is not None) == changed
+    if outcome == "success":
+        assert message["verified"] == "status_checks_ok"
+        assert message["seconds_to_status_checks_ok"] >= CHECK_CYCLE_SECONDS
+        assert ISO_UTC.match(message["status_checks_ok_at"]) and ISO_UTC.match(message["status_checks_confirmed_at"])
+    if not changed:
+        assert message["verified"] == "none"
+        assert message["status_checks_ok_at"] is message["status_checks_confirmed_at"] is None
     assert len(notification.subject) < 100 and "\n" not in notification.subject
     assert notification.subject.startswith("[remediation] ") and instance_id in notification.subject
     assert notification.envelope["TopicArn"] == runbook.topic_arn
@@ -411,3 +430,73 @@ def test_tag_targeted_run_remediates_each_instance_and_notifies_once_per_instanc
     assert received[instance_ids[0]]["action_taken"] == "rebooted"
     assert received[instance_ids[1]]["action_taken"] == "started"
     assert {message["outcome"] for message in received.values()} == {"success"}
+
+
+def _tag_fleet_with_a_volume(runbook: RunbookHarness) -> tuple[dict[str, Any], list[str], str]:
+    """Two instances and an EBS volume carrying one fresh tag: (the tag target, the instance ids, the volume id)."""
+    ec2 = runbook.twin.client("ec2")
+    fleet_tag = f"fleet-{uuid.uuid4().hex[:8]}"
+    instance_ids = [runbook.running_instance(), runbook.running_instance()]
+    volume_id = ec2.create_volume(AvailabilityZone="us-east-1a", Size=8)["VolumeId"]
+    ec2.create_tags(Resources=[*instance_ids, volume_id], Tags=[{"Key": "Service", "Value": fleet_tag}])
+    return {"Key": "tag:Service", "Values": [fleet_tag]}, instance_ids, volume_id
+
+
+def test_fleet_run_of_the_runbook_without_a_target_type_makes_a_tagged_volume_an_instance_id(
+    runbook: RunbookHarness,
+) -> None:
+    """Ledger: "Tag targets reach every tagged resource unless the document's TargetType narrows them".
+
+    The runbook published without a TargetType (as `CreateDocument` leaves it unless told otherwise): a tag that a
+    volume carries too makes the volume id an `InstanceId`, which fails the parameter's allowedPattern, so the fleet
+    run is refused before any instance is remediated. This is what the product's TargetType /AWS::EC2::Instance
+    prevents.
+    """
+    target, instance_ids, volume_id = _tag_fleet_with_a_volume(runbook)
+    ssm = runbook.twin.client("ssm")
+    untyped = f"{runbook.document_name}-untyped-{uuid.uuid4().hex[:4]}"
+    ssm.create_document(Content=document_text(), Name=untyped, DocumentType="Automation", DocumentFormat="YAML")
+
+    with pytest.raises(ClientError) as refused:
+        ssm.start_automation_execution(
+            DocumentName=untyped,
+            Parameters={"TopicArn": [runbook.topic_arn], "Reason": [REASON]},
+            Targets=[target],
+            TargetParameterName="InstanceId",
+            MaxConcurrency="1",
+            MaxErrors="0",
+        )
+
+    error = refused.value.response["Error"]
+    assert error["Code"] == "InvalidAutomationExecutionParametersException"
+    assert volume_id in error["Message"] and "InstanceId" in error["Message"]
+    assert runbook.notifications() == []
+    assert [runbook.state(instance_id) for instance_id in instance_ids] == ["running", "running"]
+
+
+def test_fleet_run_with_a_tagged_volume_among_the_tagged_resources_remediates_the_instances_only(
+    runbook: RunbookHarness,
+) -> None:
+    """Ledger: "Tag targets reach every tagged resource unless the document's TargetType narrows them"."""
+    target, instance_ids, volume_id = _tag_fleet_with_a_volume(runbook)
+
+    parent_id = runbook.twin.client("ssm").start_automation_execution(
+        DocumentName=runbook.document_name,
+        Parameters={"TopicArn": [runbook.topic_arn], "Reason": [REASON]},
+        Targets=[target],
+        TargetParameterName="InstanceId",
+        MaxConcurrency="1",
+        MaxErrors="0",
+    )["AutomationExecutionId"]
+    parent = runbook.wait_for_status(parent_id, FINAL_STATUSES)
+    children = runbook.twin.client("ssm").describe_automation_executions(
+        Filters=[{"Key": "ParentExecutionId", "Values": [parent_id]}]
+    )["AutomationExecutionMetadataList"]
+
+    assert parent.status == "Success"
+    assert sorted(child["Target"] for child in children) == sorted(instance_ids)
+    assert volume_id not in {child["Target"] for child in children}
+    assert {child["AutomationExecutionStatus"] for child in children} == {"Success"}
+    received = {item.message["instance_id"]: item.message for item in runbook.notifications()}
+    assert sorted(received) == sorted(instance_ids)
+    assert {message["action_taken"] for message in received.values()} == {"rebooted"}

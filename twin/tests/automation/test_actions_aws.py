@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.automation.conftest import (
     FaultyClient,
     faulty_factory,
@@ -140,6 +142,38 @@ def test_wait_for_property_polls_until_its_timeout_then_times_out(runbook, insta
     assert step["StepStatus"] == "TimedOut"
     assert execution["AutomationExecutionStatus"] == "TimedOut"
     assert step["ExecutionEndTime"] - step["ExecutionStartTime"] >= 60
+
+
+NOTHING_TO_SELECT = """
+    schemaVersion: '0.3'
+    mainSteps:
+      - name: check
+        action: {action}
+        timeoutSeconds: 600
+        inputs:
+          Service: ec2
+          Api: DescribeInstances
+          Filters: [{{Name: instance-id, Values: [i-0000000000000dead]}}]
+          PropertySelector: $.Reservations[0].Instances[0].State.Name
+          DesiredValues: [running]
+    """
+
+
+@pytest.mark.parametrize("action", ["aws:waitForAwsResourceProperty", "aws:assertAwsResourceProperty"])
+def test_a_property_selector_that_matches_nothing_fails_the_step_at_once_naming_the_selector(runbook, action):
+    """Ledger: "A wait whose PropertySelector matches nothing fails at once"."""
+    execution = runbook.run(NOTHING_TO_SELECT.format(action=action))
+
+    step = steps_by_name(execution)["check"]
+    assert step["StepStatus"] == "Failed"
+    assert execution["AutomationExecutionStatus"] == "Failed"
+    assert step["FailureMessage"].startswith(
+        "PropertySelector $.Reservations[0].Instances[0].State.Name matched nothing in the ec2 DescribeInstances "
+        "response (top-level keys ['Reservations'])"
+    )
+    # Failed on its first read, long before the 600 s timeout a wait that kept polling would have used up.
+    assert step["ExecutionEndTime"] - step["ExecutionStartTime"] < 600
+    assert json.loads(step["Response"]) == {"Reservations": []}
 
 
 def test_assert_property_passes_or_fails_immediately(runbook, instance_id):

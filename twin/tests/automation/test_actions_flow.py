@@ -138,7 +138,9 @@ def test_branch_on_an_output_of_a_step_that_did_not_run_fails_the_branch(runbook
     )
 
     assert execution["AutomationExecutionStatus"] == "Failed"
-    assert "variable {{ script.Payload }} has no value" in steps_by_name(execution)["decide"]["FailureMessage"]
+    failure = steps_by_name(execution)["decide"]["FailureMessage"]
+    assert "output Payload of step script ({{ script.Payload }})" in failure
+    assert "step script did not run in this execution" in failure
 
 
 def test_sleep_waits_its_duration_on_the_clock(make_runbook):

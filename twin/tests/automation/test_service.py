@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from emulator.automation import AutomationError
+from emulator.automation import AutomationError, TokenReuse
 from emulator.clock import ScaledClock
 from tests.automation.conftest import FAST, launch_instance, wait_for_status
 
@@ -93,10 +93,27 @@ def test_malformed_or_invalid_starts_are_refused_and_nothing_runs(runbook, reque
     assert runbook.service.describe_automation_executions({})["AutomationExecutionMetadataList"] == before
 
 
-def test_the_same_client_token_returns_the_same_execution(runbook):
+def test_a_reused_client_token_is_refused_whether_or_not_the_request_is_the_same(runbook):
+    """Ledger: "A ClientToken can't be reused". Identical or not, a second start with a used token (in any case)
+    starts nothing; a different request is IdempotentParameterMismatch as documented, an identical one too here."""
     name = runbook.add(SLEEP)
     token = str(uuid.uuid4())
     request = {"DocumentName": name, "ClientToken": token, "Parameters": {"Seconds": ["2"]}}
+
+    runbook.service.start_automation_execution(request)
+    identical = _error(runbook.service.start_automation_execution, dict(request, ClientToken=token.upper()))
+    different = _error(runbook.service.start_automation_execution, dict(request, Parameters={"Seconds": ["3"]}))
+
+    assert identical.code == "IdempotentParameterMismatch" and "can't be reused" in identical.message
+    assert different.code == "IdempotentParameterMismatch" and "different request" in different.message
+    assert len(runbook.service.describe_automation_executions({})["AutomationExecutionMetadataList"]) == 1
+
+
+def test_the_kinder_reading_answers_an_identical_reuse_with_the_first_execution(runbook):
+    name = runbook.add(SLEEP)
+    token = str(uuid.uuid4())
+    request = {"DocumentName": name, "ClientToken": token, "Parameters": {"Seconds": ["2"]}}
+    runbook.service.token_reuse = TokenReuse.SAME_EXECUTION
 
     first = runbook.service.start_automation_execution(request)
     again = runbook.service.start_automation_execution(dict(request, ClientToken=token.upper()))

@@ -6,7 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from emulator.automation.variables import UnresolvedVariableError, VariableScope, substitute
+from emulator.automation.variables import (
+    UnresolvedOutputError,
+    UnresolvedVariableError,
+    VariableScope,
+    substitute,
+)
 
 MOMENT = datetime(2026, 11, 27, 10, 5, 9, tzinfo=UTC).timestamp()
 
@@ -56,7 +61,35 @@ def test_system_variables_resolve(scope: VariableScope):
     assert substitute("{{ global:DATE }} {{ global:DATE_TIME }}", scope) == "2026-11-27 2026-11-27_10.05.09"
 
 
-def test_an_output_of_a_step_that_did_not_run_stays_literal_unless_strict(scope: VariableScope):
-    assert substitute("state: {{ reboot.State }}", scope) == "state: {{ reboot.State }}"
+@pytest.mark.parametrize("value", ["{{ reboot.State }}", "state: {{ reboot.State }}", ["{{reboot.State}}"]])
+def test_an_output_of_a_step_that_did_not_run_raises_naming_the_step_and_the_output(scope: VariableScope, value):
+    """Ledger: "Reading an output of a step that did not run fails the step"."""
+    with pytest.raises(UnresolvedOutputError) as unresolved:
+        substitute(value, scope)
+
+    assert (unresolved.value.step_name, unresolved.value.output_name) == ("reboot", "State")
+    assert str(unresolved.value) == (
+        "output State of step reboot ({{ reboot.State }}) has no value: step reboot did not run in this execution"
+    )
+
+
+def test_an_output_missing_from_a_step_that_ran_or_runs_says_so(scope: VariableScope):
+    scope.step_statuses.update({"getState": "Success", "wait": "InProgress", "reboot": "Failed"})
+
+    reasons = []
+    for value in ("{{ getState.Missing }}", "{{ wait.State }}", "{{ reboot.State }}"):
+        with pytest.raises(UnresolvedOutputError) as unresolved:
+            substitute(value, scope)
+        reasons.append(unresolved.value.why)
+
+    assert reasons == [
+        "step getState ended Success without producing it",
+        "step wait has not finished",
+        "step reboot ended Failed without producing it",
+    ]
+
+
+def test_an_unknown_plain_variable_stays_literal_unless_strict(scope: VariableScope):
+    assert substitute("name: {{ Unknown }}", scope) == "name: {{ Unknown }}"
     with pytest.raises(UnresolvedVariableError):
-        substitute("{{ reboot.State }}", scope, strict=True)
+        substitute("{{ Unknown }}", scope, strict=True)

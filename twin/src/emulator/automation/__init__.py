@@ -4,7 +4,7 @@
 an HTTP front only translates the wire protocol.
 """
 
-from emulator.automation.automation_service import AutomationService
+from emulator.automation.automation_service import AutomationService, TokenReuse
 from emulator.automation.document import AutomationDocument, StepDefinition, validate_document
 from emulator.automation.document_source import DocumentSource, InMemoryDocumentSource
 from emulator.automation.errors import AutomationError
@@ -16,5 +16,6 @@ __all__ = [
     "DocumentSource",
     "InMemoryDocumentSource",
     "StepDefinition",
+    "TokenReuse",
     "validate_document",
 ]

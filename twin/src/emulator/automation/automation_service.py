@@ -6,6 +6,7 @@ The HTTP front parses requests into these dicts and renders the returned dicts (
 from __future__ import annotations
 
 import base64
+import enum
 import functools
 import hashlib
 import json
@@ -42,6 +43,13 @@ STEP_FILTER_KEYS = (
 MAX_PAGE = 50
 
 
+class TokenReuse(enum.Enum):
+    """What StartAutomationExecution answers to an identical request with a ClientToken already used."""
+
+    REFUSE = "refuse"  # the stricter reading, the default: IdempotentParameterMismatch
+    SAME_EXECUTION = "same_execution"  # the kinder one: the execution the token started
+
+
 @functools.cache
 def _ssm_model() -> Any:
     """botocore's SSM model (loading it takes a second, so once per process)."""
@@ -72,11 +80,15 @@ class AutomationService:
         self._lock = threading.Lock()
         self._executions: dict[str, AutomationExecution] = {}
         self._client_tokens: dict[str, tuple[str, str]] = {}
+        self.token_reuse = TokenReuse.REFUSE
         self._documents: dict[str, AutomationDocument] = {}
 
     # ---- StartAutomationExecution --------------------------------------------------------------------------------
 
     def start_automation_execution(self, request: dict[str, Any], caller: str | None = None) -> dict[str, Any]:
+        """Start an execution. A ClientToken "can't be reused" (API reference): a reuse with other parameters is
+        IdempotentParameterMismatch, as documented; an identical reuse, which AWS does not document, is refused the
+        same way unless `token_reuse` is SAME_EXECUTION, the kinder reading that answers with the first execution."""
         self._validate_request("StartAutomationExecution", request)
         token = request.get("ClientToken")
         fingerprint = self._fingerprint(request)
@@ -84,20 +96,26 @@ class AutomationService:
             with self._lock:
                 known = self._client_tokens.get(token.lower())
             if known is not None:
-                if known[0] != fingerprint:
-                    raise AutomationError(
-                        "IdempotentParameterMismatch",
-                        f"ClientToken {token} was already used with a different request",
-                    )
-                return {"AutomationExecutionId": known[1]}
+                return self._reused_token(token, fingerprint, known)
         execution = self._create(request, caller)
         if token is not None:
             with self._lock:
                 known = self._client_tokens.setdefault(token.lower(), (fingerprint, execution.execution_id))
             if known[1] != execution.execution_id:  # a concurrent start with the same token won
-                return {"AutomationExecutionId": known[1]}
+                return self._reused_token(token, fingerprint, known)
         self._launch(execution)
         return {"AutomationExecutionId": execution.execution_id}
+
+    def _reused_token(self, token: str, fingerprint: str, known: tuple[str, str]) -> dict[str, Any]:
+        if known[0] != fingerprint:
+            raise AutomationError(
+                "IdempotentParameterMismatch", f"ClientToken {token} was already used with a different request"
+            )
+        if self.token_reuse is TokenReuse.REFUSE:
+            raise AutomationError(
+                "IdempotentParameterMismatch", f"ClientToken {token} was already used; a ClientToken can't be reused"
+            )
+        return {"AutomationExecutionId": known[1]}
 
     def _create(self, request: dict[str, Any], caller: str | None) -> AutomationExecution:
         name = request["DocumentName"]
@@ -139,7 +157,8 @@ class AutomationService:
             )
         if target_parameter in supplied:
             raise invalid_parameters(f"Parameter {target_parameter!r} is set by the targets; do not pass it as well")
-        values = resolve_targets(targets, self.settings.client_factory)
+        target_type = self.document_source.target_type(name, resolved_version)
+        values = resolve_targets(targets, self.settings.client_factory, target_type)
         for value in values:  # every child's parameters must be valid before anything starts
             resolve_parameters(document.parameters, {**supplied, target_parameter: [value]}, self._ssm_parameter)
         parent = AutomationExecution(parameters={}, **common)

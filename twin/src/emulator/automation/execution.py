@@ -16,7 +16,7 @@ from emulator.automation.document import AutomationDocument, StepDefinition
 from emulator.automation.outputs import OutputTypeError, coerce_output, output_to_wire, select
 from emulator.automation.parameters import to_wire_values
 from emulator.automation.signals import SignalChannel, StepCancelledError, StepTimedOutError
-from emulator.automation.variables import VariableScope, substitute
+from emulator.automation.variables import UnresolvedOutputError, VariableScope, substitute
 from emulator.clock import ScaledClock
 
 FINAL_STATUSES = frozenset({"Success", "Failed", "TimedOut", "Cancelled"})
@@ -364,6 +364,8 @@ class ExecutionRunner:
         self, step: StepDefinition, record: StepExecutionRecord, cancel_deadline: float | None
     ) -> tuple[str, StepOutcome | None, str | None]:
         execution, clock = self.execution, self.settings.clock
+        with execution.lock:
+            statuses = {run.step.name: run.status for run in execution.steps}
         scope = VariableScope(
             parameters=execution.parameters,
             execution_id=execution.execution_id,
@@ -371,8 +373,15 @@ class ExecutionRunner:
             region=self.settings.region,
             now=clock.now(),
             step_outputs=execution.step_outputs,
+            step_statuses=statuses,
         )
-        inputs = substitute(step.inputs, scope)
+        try:
+            inputs = substitute(step.inputs, scope)
+        except UnresolvedOutputError as error:
+            # The stricter reading of what AWS leaves undocumented: reading an output that has no value fails the step.
+            message = f"Step {step.name} reads {error.reference}, which has no value: {error.why}"
+            self._record_failure(step, record, message, "InvalidInput", {}, None)
+            return "Failed", None, message
         timeout = step.effective_timeout_seconds
         deadline = clock.now() + timeout if timeout is not None else None
         if cancel_deadline is not None:

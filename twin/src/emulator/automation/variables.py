@@ -1,8 +1,11 @@
 """`{{ Variable }}` substitution in step inputs: parameters, step outputs, `global:*` and `automation:EXECUTION_ID`.
 
 A string that is exactly one variable takes the variable's value with its type (a StringList stays a list); a
-variable inside a larger string is rendered as text (JSON for lists and maps). A step output that has no value
-(its step did not run or failed) is left as the literal `{{ … }}` text, except where `strict` asks for an error.
+variable inside a larger string is rendered as text (JSON for lists and maps). A step output that has no value (its
+step did not run, has not finished, or ended without it) raises UnresolvedOutputError naming the step and the
+output: AWS documents `{{ step.Output }}` only for steps that ran, so the stricter reading is that the step reading
+it fails. Any other variable without a value stays as literal `{{ … }}` text, except where `strict` asks for an
+error.
 """
 
 from __future__ import annotations
@@ -24,6 +27,17 @@ class UnresolvedVariableError(Exception):
     """A variable named in strict substitution has no value."""
 
 
+class UnresolvedOutputError(UnresolvedVariableError):
+    """A variable names an output of a step that did not run, has not finished, or ended without that output."""
+
+    def __init__(self, step_name: str, output_name: str, why: str) -> None:
+        self.step_name = step_name
+        self.output_name = output_name
+        self.why = why
+        self.reference = f"output {output_name} of step {step_name} ({{{{ {step_name}.{output_name} }}}})"
+        super().__init__(f"{self.reference} has no value: {why}")
+
+
 @dataclass
 class VariableScope:
     """Everything a variable can name while one execution runs."""
@@ -34,6 +48,8 @@ class VariableScope:
     region: str
     now: float
     step_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The latest status of every step that has started in this execution; a step absent here did not run.
+    step_statuses: dict[str, str] = field(default_factory=dict)
 
     @property
     def partition(self) -> str:
@@ -44,7 +60,7 @@ class VariableScope:
         return "aws"
 
     def lookup(self, name: str) -> tuple[bool, Any]:
-        """(found, value) for one variable name."""
+        """(found, value) for one variable name; raises UnresolvedOutputError for a step output without a value."""
         if name in self.parameters:
             return True, self.parameters[name]
         moment = datetime.fromtimestamp(self.now, tz=UTC)
@@ -59,10 +75,20 @@ class VariableScope:
         if name in system:
             return True, system[name]
         step_name, _, output_name = name.partition(".")
+        if not output_name or ":" in name:
+            return False, None
         outputs = self.step_outputs.get(step_name)
-        if output_name and outputs is not None and output_name in outputs:
+        if outputs is not None and output_name in outputs:
             return True, outputs[output_name]
-        return False, None
+        raise UnresolvedOutputError(step_name, output_name, self._why_no_output(step_name))
+
+    def _why_no_output(self, step_name: str) -> str:
+        status = self.step_statuses.get(step_name)
+        if status is None:
+            return f"step {step_name} did not run in this execution"
+        if status in ("Pending", "InProgress", "Waiting"):
+            return f"step {step_name} has not finished"
+        return f"step {step_name} ended {status} without producing it"
 
     def system_context(self) -> dict[str, str]:
         """The system variables by name, as handed to scripts as their `context`."""

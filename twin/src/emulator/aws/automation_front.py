@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import botocore.session
 
 from emulator.automation.errors import AutomationError
+from emulator.automation.targets import check_target_type
 from emulator.aws.wire import AwsRequest, Reply, json_body, json_error
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class AutomationFront:
             if not isinstance(content, str):
                 raise AutomationError("ValidationException", f"Content must be a string, got {type(content).__name__}")
             self._validate_document(content, document_format)
+            check_target_type(body.get("TargetType"))
         except AutomationError as error:
             return json_error(error.code, error.message, error.status)
         return None

@@ -13,10 +13,12 @@ from urllib.parse import parse_qs
 from moto.backends import get_backend
 from moto.ec2.exceptions import InvalidInstanceIdError
 
+from emulator.automation import TokenReuse
 from emulator.aws.dynamodb_lifecycle import TableLifecycle
 from emulator.aws.ec2_lifecycle import Ec2Lifecycle
 from emulator.aws.faults import FaultRegistry, FaultSpecError, parse_fault
 from emulator.aws.iam_propagation import IamPropagation
+from emulator.aws.images import ImageRequestError, publish_image
 from emulator.aws.lambda_states import FunctionStates
 from emulator.aws.timings import InvalidTiming, TimedModel
 from emulator.aws.wire import Reply
@@ -53,12 +55,14 @@ class ControlApi:
         functions: FunctionStates,
         account_id: str,
         region: str,
+        automation: Callable[[], Any],
     ) -> None:
         self._clock = clock
         self._faults = faults
         self._ec2 = ec2
         self._account_id = account_id
         self._region = region
+        self._automation = automation
         self._routes: dict[tuple[str, str], Callable[[Any], Reply]] = {
             ("GET", "/_twin/health"): lambda _body: _reply(200, {"status": "ok"}),
             ("GET", "/_twin/clock"): lambda _body: self._clock_reading(),
@@ -68,6 +72,9 @@ class ControlApi:
             ("DELETE", "/_twin/faults"): lambda _body: _reply(200, {"cleared": self._faults.clear()}),
             ("POST", "/_twin/ec2/instance-health"): self._set_instance_health,
             ("GET", "/_twin/ec2/power-history"): self._power_history,
+            ("POST", "/_twin/ec2/images"): self._publish_image,
+            ("GET", "/_twin/ssm/client-token-reuse"): lambda _body: self._token_reuse(),
+            ("POST", "/_twin/ssm/client-token-reuse"): self._set_token_reuse,
         }
         timed: dict[str, TimedModel[Any]] = {"ec2": ec2, "iam": iam, "dynamodb": tables, "lambda": functions}
         for service, holder in timed.items():
@@ -154,6 +161,26 @@ class ControlApi:
         return _reply(
             200, {"instance_id": instance_id, "now": now, "state": state, "events": [e.as_dict() for e in history]}
         )
+
+    def _token_reuse(self) -> Reply:
+        return _reply(200, {"identical": self._automation().token_reuse.value})
+
+    def _set_token_reuse(self, body: Any) -> Reply:
+        """{"identical": "refuse" | "same_execution"}: what an identical StartAutomationExecution with a used
+        ClientToken gets (automation_service.TokenReuse); refuse is the default."""
+        choices = [reuse.value for reuse in TokenReuse]
+        if not isinstance(body, dict) or set(body) != {"identical"} or body["identical"] not in choices:
+            raise BadRequest("identical", f'expected {{"identical": one of {choices}}}, got {body!r:.80}')
+        self._automation().token_reuse = TokenReuse(body["identical"])
+        return self._token_reuse()
+
+    def _publish_image(self, body: Any) -> Reply:
+        """Amazon publishes a newer image: {"name": ..., "based_on": "ami-..."} -> the new image (images.py)."""
+        try:
+            image = publish_image(get_backend("ec2")[self._account_id][self._region], body, self._clock.now())
+        except ImageRequestError as error:
+            raise BadRequest(error.field, str(error)) from None
+        return _reply(200, image.as_dict())
 
     def _set_instance_health(self, body: Any) -> Reply:
         if not isinstance(body, dict):

@@ -56,6 +56,14 @@ class MotoDocumentSource:
             )
         return found["Content"], found["DocumentFormat"], found["DocumentVersion"]
 
+    def target_type(self, name: str, version: str) -> str | None:
+        """The TargetType moto stored with that version (CreateDocument/UpdateDocument), None if it has none."""
+        document_name = name.split(":document/", 1)[-1] if name.startswith("arn:") else name
+        try:
+            return self._backend().describe_document(document_name, version, None).get("TargetType")
+        except InvalidDocument:
+            return None
+
     def document_type(self, name: str) -> str | None:
         """The type of an existing document (None if there is none), to know whether an update needs validating."""
         try:

@@ -5,8 +5,13 @@ so every reader of the state sees the same thing):
 - RunInstances and StartInstances leave the instance `pending` for `pending_seconds`, then `running`;
 - StopInstances leaves it `stopping` for `stopping_seconds`, then `stopped`;
 - after a start, both status checks are `initializing` for `start_initializing_seconds`, then `ok`;
-- RebootInstances keeps it `running`, but its status checks read `initializing` for `reboot_status_dip_seconds`;
+- RebootInstances keeps it `running`, and its status checks do not move: AWS documents no dip on a reboot, so by
+  default (`reboot_status_dip_seconds` 0) checks that were `ok` stay `ok` (the stricter reading: `ok` right after
+  RebootInstances proves nothing). A test that wants the kinder reading sets a dip through /_twin/ec2/timings, and
+  the checks then read `initializing` for that long after each accepted reboot;
 - an instance marked impaired reports an `impaired` instance status check until marked ok again;
+- DescribeInstanceStatus lists running instances only unless IncludeAllInstances is true (moto's own behaviour,
+  as AWS documents it), so a pending instance is absent from the default answer;
 - RebootInstances on an instance that is not `running` fails with IncorrectState (AWS's stricter behaviour:
   it refuses a reboot of a pending, stopping or stopped instance); StartInstances on a terminated, shutting-down or
   stopping instance and StopInstances on a terminated one fail with IncorrectInstanceState.
@@ -14,8 +19,8 @@ State is resolved lazily from the shared clock whenever moto lists instances, so
 
 Every accepted launch, start, stop, reboot and termination is also written to the instance's power history, with its
 virtual time (`power_history`, served at /_twin/ec2/power-history). A workload simulated beside the twin reads it to
-follow its instance exactly: it learns of a reboot because the twin recorded one, not because it happened to look
-while the status checks were down.
+follow its instance exactly: it learns of a reboot because the twin recorded one, not from the status checks, which
+by default do not move on a reboot at all.
 """
 
 from __future__ import annotations
@@ -44,7 +49,8 @@ class Ec2Timings(VirtualTimings):
 
     pending_seconds: float = 20.0
     stopping_seconds: float = 30.0
-    reboot_status_dip_seconds: float = 60.0
+    # Status checks are performed every minute and nothing says a reboot moves them (see the module docstring).
+    reboot_status_dip_seconds: float = 0.0
     start_initializing_seconds: float = 90.0
 
 

@@ -70,7 +70,15 @@ class AwsTwin:
         self._engine_lock = threading.Lock()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._control = ControlApi(
-            clock, self.faults, self.ec2, self.iam, self.tables, self.functions, settings.account_id, settings.region
+            clock,
+            self.faults,
+            self.ec2,
+            self.iam,
+            self.tables,
+            self.functions,
+            settings.account_id,
+            settings.region,
+            self.engine,
         )
         self._automation = AutomationFront(self.engine, validate_document, self.documents)
         self._function_urls = FunctionUrlHost(settings, clock)

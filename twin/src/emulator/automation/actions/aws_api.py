@@ -107,14 +107,14 @@ class ExecuteAwsApi(Action):
         return StepOutcome(outputs={"OutputPayload": json.dumps(response)}, response=response)
 
 
-def _property_matches(response: dict[str, Any], selector: str, desired: list[Any]) -> tuple[bool, Any]:
-    """(all selected values are desired, the selected value)."""
+def _property_matches(response: dict[str, Any], selector: str, desired: list[Any]) -> tuple[bool, bool, Any]:
+    """(the selector matched something, all selected values are desired, the selected value)."""
     found, value = select(response, selector)
     if not found:
-        return False, None
+        return False, False, None
     values = value if isinstance(value, list) else [value]
     wanted = {_as_text(item) for item in desired}
-    return bool(values) and all(_as_text(item) in wanted for item in values), value
+    return True, bool(values) and all(_as_text(item) in wanted for item in values), value
 
 
 def _as_text(value: Any) -> str:
@@ -141,13 +141,24 @@ class _PropertyAction(Action):
         return problems
 
     def _check(self, inputs: dict[str, Any], context: StepContext) -> tuple[bool, Any, dict[str, Any]]:
+        """(the property has a desired value, its value, the response); a selector matching nothing fails the step."""
         desired = inputs["DesiredValues"]
         if not isinstance(desired, list):
             raise StepFailedError(f"DesiredValues must be a list, got {desired!r}", "InvalidInput")
         response = call_api(
             context.client_factory, inputs["Service"], inputs["Api"], _api_parameters(inputs, PROPERTY_INPUTS)
         )
-        matched, value = _property_matches(response, inputs["PropertySelector"], desired)
+        selector = inputs["PropertySelector"]
+        found, matched, value = _property_matches(response, selector, desired)
+        if not found:
+            # AWS does not document this case; the stricter reading: there is no property to compare, so the step
+            # fails at once instead of waiting (perhaps for ever) for a value the response does not carry.
+            raise StepFailedError(
+                f"PropertySelector {selector} matched nothing in the {inputs['Service']} {inputs['Api']} response "
+                f"(top-level keys {sorted(response)}), so there is no property to compare with DesiredValues "
+                f"{desired}",
+                response=response,
+            )
         return matched, value, response
 
 
