@@ -131,6 +131,16 @@ class Runbook:
         execution_id = self.start(self.add(yaml_text), **parameters)
         return self.service.wait_until_finished(execution_id)
 
+    def run_targeted(self, request: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Start a run over targets (`request`: DocumentName, Targets, TargetParameterName, ...) and wait for it to end;
+        the parent execution and its children's metadata."""
+        parent_id = self.service.start_automation_execution(request)["AutomationExecutionId"]
+        parent = self.service.wait_until_finished(parent_id)
+        children = self.service.describe_automation_executions(
+            {"Filters": [{"Key": "ParentExecutionId", "Values": [parent_id]}]}
+        )["AutomationExecutionMetadataList"]
+        return parent, children
+
     def get(self, execution_id: str) -> dict[str, Any]:
         return self.service.get_automation_execution({"AutomationExecutionId": execution_id})["AutomationExecution"]
 

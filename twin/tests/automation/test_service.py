@@ -240,7 +240,7 @@ def test_tag_targets_run_one_child_per_live_instance(runbook, ec2):
     ec2.terminate_instances(InstanceIds=[gone])
     name = runbook.add(PER_INSTANCE)
 
-    parent_id = runbook.service.start_automation_execution(
+    parent, children = runbook.run_targeted(
         {
             "DocumentName": name,
             "Targets": [{"Key": "tag:Team", "Values": [team]}],
@@ -249,11 +249,7 @@ def test_tag_targets_run_one_child_per_live_instance(runbook, ec2):
             "MaxConcurrency": "50%",
             "MaxErrors": "0",
         }
-    )["AutomationExecutionId"]
-    parent = runbook.service.wait_until_finished(parent_id)
-    children = runbook.service.describe_automation_executions(
-        {"Filters": [{"Key": "ParentExecutionId", "Values": [parent_id]}]}
-    )["AutomationExecutionMetadataList"]
+    )
 
     assert parent["AutomationExecutionStatus"] == "Success"
     assert sorted(parent["ResolvedTargets"]["ParameterValues"]) == sorted(live)
@@ -261,7 +257,7 @@ def test_tag_targets_run_one_child_per_live_instance(runbook, ec2):
     assert parent["MaxConcurrency"] == "50%" and parent["MaxErrors"] == "0"
     assert parent["ProgressCounters"]["SuccessSteps"] == 2
     assert sorted(child["Target"] for child in children) == sorted(live)
-    assert {child["ParentAutomationExecutionId"] for child in children} == {parent_id}
+    assert {child["ParentAutomationExecutionId"] for child in children} == {parent["AutomationExecutionId"]}
     child = runbook.get(children[0]["AutomationExecutionId"])
     assert child["Parameters"]["Note"] == ["rolling"]
     assert child["Parameters"]["InstanceId"] == [child["Target"]]
@@ -270,7 +266,7 @@ def test_tag_targets_run_one_child_per_live_instance(runbook, ec2):
 def test_with_max_concurrency_1_and_max_errors_0_the_first_failure_stops_new_children(runbook, instance_id):
     name = runbook.add(PER_INSTANCE)
 
-    parent_id = runbook.service.start_automation_execution(
+    parent, children = runbook.run_targeted(
         {
             "DocumentName": name,
             "Targets": [{"Key": "ParameterValues", "Values": [instance_id, "i-0000000000000dead", instance_id]}],
@@ -278,11 +274,7 @@ def test_with_max_concurrency_1_and_max_errors_0_the_first_failure_stops_new_chi
             "MaxConcurrency": "1",
             "MaxErrors": "0",
         }
-    )["AutomationExecutionId"]
-    parent = runbook.service.wait_until_finished(parent_id)
-    children = runbook.service.describe_automation_executions(
-        {"Filters": [{"Key": "ParentExecutionId", "Values": [parent_id]}]}
-    )["AutomationExecutionMetadataList"]
+    )
 
     assert parent["AutomationExecutionStatus"] == "Failed"
     assert sorted(child["AutomationExecutionStatus"] for child in children) == ["Failed", "Success"]
@@ -335,17 +327,13 @@ def test_instance_targets_and_parameter_store_defaults(runbook, client_factory, 
     client_factory("ssm").put_parameter(Name="/runbook/note", Value="from-parameter-store", Type="String")
     name = runbook.add(PER_INSTANCE.replace("default: none", "default: '{{ssm:/runbook/note}}'"))
 
-    parent_id = runbook.service.start_automation_execution(
+    parent, (child,) = runbook.run_targeted(
         {
             "DocumentName": name,
             "Targets": [{"Key": "AWS::EC2::Instance", "Values": [instance_id]}],
             "TargetParameterName": "InstanceId",
         }
-    )["AutomationExecutionId"]
-    parent = runbook.service.wait_until_finished(parent_id)
-    child = runbook.service.describe_automation_executions(
-        {"Filters": [{"Key": "ParentExecutionId", "Values": [parent_id]}]}
-    )["AutomationExecutionMetadataList"][0]
+    )
 
     assert parent["AutomationExecutionStatus"] == "Success"
     assert parent["ResolvedTargets"] == {"ParameterValues": [instance_id], "Truncated": False}

@@ -65,7 +65,7 @@ def _tag_target(fleet: dict[str, str]) -> list[dict[str, Any]]:
 def test_tag_target_without_target_type_starts_one_child_per_tagged_resource_of_any_type(
     runbook: Any, fleet: dict[str, str]
 ) -> None:
-    parent_id = runbook.service.start_automation_execution(
+    parent, children = runbook.run_targeted(
         {
             "DocumentName": runbook.add(PER_RESOURCE),
             "Targets": _tag_target(fleet),
@@ -73,11 +73,7 @@ def test_tag_target_without_target_type_starts_one_child_per_tagged_resource_of_
             "MaxConcurrency": "1",
             "MaxErrors": "0",
         }
-    )["AutomationExecutionId"]
-    parent = runbook.service.wait_until_finished(parent_id)
-    children = runbook.service.describe_automation_executions(
-        {"Filters": [{"Key": "ParentExecutionId", "Values": [parent_id]}]}
-    )["AutomationExecutionMetadataList"]
+    )
 
     assert parent["AutomationExecutionStatus"] == "Success"
     assert sorted(parent["ResolvedTargets"]["ParameterValues"]) == sorted([fleet["instance"], fleet["volume"]])
@@ -205,7 +201,7 @@ def test_the_documents_target_type_leaves_one_child_per_resource_of_that_type(
     name = f"Typed{uuid.uuid4().hex[:8]}"
     documents.put_document(name, textwrap.dedent(PER_RESOURCE), "YAML", target_type=target_type)
 
-    parent_id = runbook.service.start_automation_execution(
+    parent, children = runbook.run_targeted(
         {
             "DocumentName": name,
             "Targets": _tag_target(fleet),
@@ -213,11 +209,7 @@ def test_the_documents_target_type_leaves_one_child_per_resource_of_that_type(
             "MaxConcurrency": "1",
             "MaxErrors": "0",
         }
-    )["AutomationExecutionId"]
-    parent = runbook.service.wait_until_finished(parent_id)
-    children = runbook.service.describe_automation_executions(
-        {"Filters": [{"Key": "ParentExecutionId", "Values": [parent_id]}]}
-    )["AutomationExecutionMetadataList"]
+    )
 
     assert parent["AutomationExecutionStatus"] == "Success"
     assert parent["ResolvedTargets"]["ParameterValues"] == [fleet[kind]]
