@@ -45,7 +45,7 @@ from emulator.sumo.replay import (
 )
 from emulator.sumo.timefmt import is_duration
 from emulator.sumo.trigger_check import THRESHOLD_TYPES
-from emulator.sumo.windows import MINUTE_MS
+from emulator.sumo.windows import MINUTE_MS, effective_delay_seconds
 
 LAMBDA_SOURCE = Path(__file__).resolve().parents[1] / "lambda"
 if str(LAMBDA_SOURCE) not in sys.path:
@@ -154,6 +154,7 @@ class BacktestResult:
 
     buckets: MinuteBuckets
     evaluations: int
+    evaluations_without_rows: int
     events: list[MonitorEvent]
     decisions: list[GuardDecision]
     tally: GuardTally
@@ -165,9 +166,9 @@ def run_backtest(
     """Compile the query, bucket the lines by minute, replay the monitor and the guard."""
     query = compile_query(query_text)
     buckets = bucket_lines(lines, query, metadata)
-    evaluations, events = replay_monitor(buckets, query, trigger)
-    decisions, tally = replay_guard(events, guard)
-    return BacktestResult(buckets, evaluations, events, decisions, tally)
+    replayed = replay_monitor(buckets, query, trigger)
+    decisions, tally = replay_guard(replayed.events, guard)
+    return BacktestResult(buckets, replayed.passes, replayed.passes_without_rows, replayed.events, decisions, tally)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -273,7 +274,7 @@ def report_json(result: BacktestResult, query: str, trigger: TriggerSettings, gu
     events = []
     for event in result.events:
         entry: dict[str, Any] = {"at": _iso(event.at_ms), "at_ms": event.at_ms, "trigger": event.trigger,
-                                 "value": event.value, "detail": event.detail}  # fmt: skip
+                                 "value": event.value, "rows": event.rows, "detail": event.detail}  # fmt: skip
         decision = decisions.get((event.at_ms, event.trigger))
         if decision is not None:
             entry["remediation"] = decision.outcome
@@ -290,6 +291,7 @@ def report_json(result: BacktestResult, query: str, trigger: TriggerSettings, gu
         "first_minute": None if buckets.first_minute is None else _iso(buckets.first_minute * MINUTE_MS),
         "last_minute": None if buckets.last_minute is None else _iso(buckets.last_minute * MINUTE_MS),
         "evaluations": result.evaluations,
+        "evaluations_without_rows": result.evaluations_without_rows,
         "events": events,
         "counts": counts,
         "remediation": asdict(result.tally),
@@ -302,17 +304,18 @@ def report_text(report: dict[str, Any]) -> Iterator[str]:
     judged = trigger["field"] or "row count"
     yield (
         f"Read {report['lines']} line(s), {report['lines_without_timestamp']} without a timestamp; "
-        f"minutes {report['first_minute']} .. {report['last_minute']}, {report['evaluations']} evaluation(s)."
+        f"minutes {report['first_minute']} .. {report['last_minute']}, {report['evaluations']} evaluation(s); "
+        f"the query returned no row in {report['evaluations_without_rows']} of them."
     )
     yield "Query:"
     yield from (f"    {line}" for line in report["query"].splitlines())
-    delay = trigger["evaluation_delay_seconds"] // 60
+    delay = effective_delay_seconds(trigger["evaluation_delay_seconds"]) // 60
     yield (
         f"Critical when {judged} {trigger['threshold_type']} {trigger['threshold']:g} within "
-        f"{trigger['time_range_seconds'] // 60}m, evaluated every 1m"
-        + (f" with a {delay}m delay" if delay else "")
+        f"{trigger['time_range_seconds'] // 60}m, evaluated every 1m with a {delay}m delay"
         + (
-            f"; MissingData after {trigger['missing_data_time_range_seconds'] // 60}m without messages."
+            f"; MissingData after {trigger['missing_data_time_range_seconds'] // 60}m in which the query returns "
+            "no row."
             if trigger["missing_data_time_range_seconds"]
             else "."
         )
@@ -326,6 +329,8 @@ def report_text(report: dict[str, Any]) -> Iterator[str]:
         yield "The monitor never changed state."
     for event in report["events"]:
         line = f"{event['at']}  {event['trigger']:<20} {event['detail']}"
+        if not event["trigger"].endswith("MissingData"):
+            line += f" ({event['rows']} row{'' if event['rows'] == 1 else 's'})"
         if "remediation" in event:
             line += f"  -> remediation {event['remediation']}" + (" (escalated)" if event["escalated"] else "")
         yield line

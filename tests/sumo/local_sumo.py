@@ -86,6 +86,17 @@ class LocalSumo:
         """The role's and the modules' connection variables for this Sumo."""
         return {"sumo_api_endpoint": self.api_url, "sumo_access_id": self.access_id, "sumo_access_key": self.access_key}
 
+    def role_variables(self, folder: str, **variables: Any) -> dict[str, Any]:
+        """What the sumo_monitoring role needs to deploy into this Sumo under `folder`, plus `variables`: the webhook
+        points at a closed loopback port, so a firing's delivery fails at once and nothing receives it."""
+        return {
+            **self.api_settings(),
+            "sumo_monitoring_webhook_url": "http://127.0.0.1:9/lambda-url/",
+            "sumo_monitoring_webhook_secret": "local-sumo-role-test-secret-0123456789",
+            "sumo_monitoring_folder": folder,
+            **variables,
+        }
+
 
 @contextmanager
 def serve_local_sumo() -> Iterator[LocalSumo]:

@@ -23,9 +23,17 @@ def test_latency_query_counts_each_slow_call_in_ten_minutes(slow: int) -> None:
     assert rows == [{"slow_calls": slow}]
 
 
-def test_latency_query_over_only_fast_calls_returns_no_row() -> None:
+def test_latency_query_over_only_fast_calls_returns_a_row_of_zero() -> None:
+    """Ledger: "Missing data". Traffic without a slow call is data (slow_calls = 0), not missing data."""
     rows = compile_query(DEFAULT_LATENCY_QUERY).run(access_records(slow=0, fast=1000))
-    assert rows == []
+    assert rows == [{"slow_calls": 0}]
+
+
+def test_latency_query_over_silence_returns_no_row() -> None:
+    """Ledger: "Missing data". Only silence (no /api/data call at all) returns no row."""
+    assert compile_query(DEFAULT_LATENCY_QUERY).run([]) == []
+    other_path = [record(combined_log_line(START_MS, "/api/users/1", 9000))]
+    assert compile_query(DEFAULT_LATENCY_QUERY).run(other_path) == []
 
 
 def test_latency_query_is_an_aggregate() -> None:
@@ -62,7 +70,7 @@ def test_latency_query_keeps_a_line_mentioning_the_path_elsewhere_out_of_the_cou
     assert compile_query(DEFAULT_LATENCY_QUERY).run([record(line)]) == []
 
 
-@pytest.mark.parametrize(("slow", "expected"), [(6, [{"slow_calls": 6}]), (0, [])])
+@pytest.mark.parametrize(("slow", "expected"), [(6, [{"slow_calls": 6}]), (0, [{"slow_calls": 0}])])
 def test_json_variant_counts_slow_calls(slow: int, expected: list[dict[str, object]]) -> None:
     lines = [json_log_line(START_MS, "/api/data", 3412) for _ in range(slow)]
     lines += [json_log_line(START_MS, "/api/data", 120) for _ in range(50)]

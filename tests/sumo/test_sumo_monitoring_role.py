@@ -184,7 +184,8 @@ def test_second_run_changes_nothing(role_runs: dict[str, Any]) -> None:
 
 def test_check_diff_shows_the_changed_query_line_and_thresholds_and_writes_nothing(role_runs: dict[str, Any]) -> None:
     output = role_runs["check_raised_text"]["output"]
-    assert "-  | where response_time > 3000" in output and "+  | where response_time > 4000" in output
+    assert "-  | if(response_time > 3000, 1, 0) as is_slow" in output
+    assert "+  | if(response_time > 4000, 1, 0) as is_slow" in output
     assert "-    threshold: 5" in output and "+    threshold: 6" in output
     assert SECRET not in output
     assert _writes(role_runs["check_raised_text"]["requests"]) == []

@@ -253,15 +253,15 @@ def test_monitor_threshold_change_is_exactly_one_put_carrying_the_current_versio
 def test_diff_mode_shows_the_query_change_and_check_mode_writes_nothing(lifecycle: dict[str, Any]) -> None:
     step = lifecycle["monitor_diff"]
     diff = step["run"].result("monitor")["diff"]
-    assert "| where response_time > 3000" in diff["before"]
-    assert "| where response_time > 4000" in diff["after"]
+    assert "| if(response_time > 3000, 1, 0) as is_slow" in diff["before"]
+    assert "| if(response_time > 4000, 1, 0) as is_slow" in diff["after"]
     assert [entry for entry in step["requests"] if entry["method"] != "GET"] == []
 
 
 def test_human_diff_output_shows_changed_query_lines_and_no_secret(lifecycle: dict[str, Any]) -> None:
     output = lifecycle["monitor_diff_text"]["run"].stdout
-    assert "-  | where response_time > 3000" in output
-    assert "+  | where response_time > 4000" in output
+    assert "-  | if(response_time > 3000, 1, 0) as is_slow" in output
+    assert "+  | if(response_time > 4000, 1, 0) as is_slow" in output
     assert SECRET not in output
 
 

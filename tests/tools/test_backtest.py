@@ -22,6 +22,9 @@ from tests.sumo.samples import (
 from tools.backtest import BacktestError, GuardSettings, main, replay_guard, run_backtest
 
 MINUTE = 60_000
+# Log monitors run two minutes behind, whatever their evaluationDelay below that (emulator.sumo.windows; ledger
+# "Evaluation delay"): every pass below comes DELAY minutes after the minute its window ends at.
+DELAY = 2
 LATENCY_TRIGGER = TriggerSettings(threshold=5, threshold_type="GreaterThan", time_range_seconds=600, field="slow_calls")
 
 
@@ -72,9 +75,9 @@ def test_timestamp_rule(line: str, expected: int | None) -> None:
 def test_latency_monitor_fires_when_the_sixth_slow_call_enters_the_window_and_resolves_when_they_leave() -> None:
     lines = access_log(40, {10: 3, 11: 3, 12: 3})
     result = run_backtest(lines, DEFAULT_LATENCY_QUERY, LATENCY_TRIGGER, GuardSettings(), API_METADATA)
-    # At 10:12 the window [10:02, 10:12) holds minutes 10 and 11: 6 slow calls > 5.
-    # At 10:22 the window [10:12, 10:22) holds only minute 12: 3 slow calls.
-    assert transitions(result) == [(12, "Critical"), (22, "ResolvedCritical")]
+    # At 10:14 the window [10:02, 10:12) holds minutes 10 and 11: 6 slow calls > 5.
+    # At 10:24 the window [10:12, 10:22) holds only minute 12: 3 slow calls.
+    assert transitions(result) == [(12 + DELAY, "Critical"), (22 + DELAY, "ResolvedCritical")]
     assert result.events[0].value == 6
     assert result.evaluations == 40
 
@@ -93,15 +96,16 @@ def test_json_lines_replay_like_access_lines() -> None:
         ' | where path = "/api/data" | num(ms) | where ms > 3000 | count as slow_calls'
     )
     result = run_backtest(lines, query, LATENCY_TRIGGER, GuardSettings(), API_METADATA)
-    assert transitions(result) == [(5, "Critical"), (14, "ResolvedCritical")]
+    assert transitions(result) == [(5 + DELAY, "Critical"), (14 + DELAY, "ResolvedCritical")]
 
 
 def test_row_count_trigger_without_field_on_a_volume_query() -> None:
-    # Volume falls silent for minutes 10..19: "fewer than 1 row in 5 minutes" fires at 15 and resolves at 21.
+    # Volume falls silent for minutes 10..19: "fewer than 1 row in 5 minutes" fires at 15 and resolves at 21, each
+    # DELAY later.
     lines = [combined_log_line(at(m), "/api/data", 50) for m in range(30) if not 10 <= m < 20]
     trigger = TriggerSettings(threshold=1, threshold_type="LessThan", time_range_seconds=300)
     result = run_backtest(lines, VOLUME_QUERY, trigger, GuardSettings(), API_METADATA)
-    assert transitions(result) == [(15, "Critical"), (21, "ResolvedCritical")]
+    assert transitions(result) == [(15 + DELAY, "Critical"), (21 + DELAY, "ResolvedCritical")]
 
 
 def test_missing_data_fires_after_a_silent_window_and_resolves_on_the_next_message() -> None:
@@ -111,7 +115,7 @@ def test_missing_data_fires_after_a_silent_window_and_resolves_on_the_next_messa
         missing_data_time_range_seconds=300,
     )  # fmt: skip
     result = run_backtest(lines, DEFAULT_LATENCY_QUERY, trigger, GuardSettings(), API_METADATA)
-    assert transitions(result) == [(15, "MissingData"), (21, "ResolvedMissingData")]
+    assert transitions(result) == [(15 + DELAY, "MissingData"), (21 + DELAY, "ResolvedMissingData")]
 
 
 def test_lines_outside_the_scope_count_as_missing_data() -> None:
@@ -119,7 +123,7 @@ def test_lines_outside_the_scope_count_as_missing_data() -> None:
     trigger = TriggerSettings(threshold=1, time_range_seconds=300, missing_data_time_range_seconds=300)
     other_category = dict(API_METADATA, _sourceCategory="prod/web")
     result = run_backtest(lines, VOLUME_QUERY, trigger, GuardSettings(), other_category)
-    assert transitions(result) == [(1, "MissingData")]
+    assert transitions(result) == [(1 + DELAY, "MissingData")]
 
 
 def test_unknown_trigger_field_is_reported() -> None:
@@ -216,9 +220,9 @@ def test_command_line_prints_a_json_report(log_file: Path, capsys: pytest.Captur
     assert report["lines"] == 601
     assert report["lines_without_timestamp"] == 1
     assert [(event["at"], event["trigger"]) for event in report["events"]] == [
-        ("2026-11-27T10:12:00Z", "Critical"),
-        ("2026-11-27T10:22:00Z", "ResolvedCritical"),
-        ("2026-11-27T10:26:00Z", "Critical"),
+        ("2026-11-27T10:14:00Z", "Critical"),  # each two minutes after its window (DELAY)
+        ("2026-11-27T10:24:00Z", "ResolvedCritical"),
+        ("2026-11-27T10:28:00Z", "Critical"),
     ]
     assert report["remediation"] == {
         "requests": 2,
@@ -239,7 +243,7 @@ def test_command_line_reads_a_settings_file(log_file: Path, tmp_path: Path, caps
     )
     assert main([str(log_file), "--settings", str(settings)]) == 0
     text = capsys.readouterr().out
-    assert "2026-11-27T10:12:00Z  Critical" in text
+    assert "2026-11-27T10:14:00Z  Critical" in text
     assert "Remediation requests 2: allowed 1, duplicates 0, suppressed by cooldown 1, refused by the cap 0" in text
 
 
@@ -278,9 +282,30 @@ def test_an_evaluation_delay_shifts_every_window_into_the_past() -> None:
         evaluation_delay_seconds=300,
     )  # fmt: skip
     result = run_backtest(access_log(15, {2: 6}), DEFAULT_LATENCY_QUERY, trigger, GuardSettings(), API_METADATA)
-    # Without the delay: Critical at 3, resolved at 13 (see the case-insensitive field test); 5 minutes later here.
+    # With no delay it would be Critical at 3, resolved at 13; a 5-minute delay replaces the 2-minute floor.
     assert transitions(result) == [(8, "Critical"), (18, "ResolvedCritical")]
     assert result.evaluations == 15
+
+
+@pytest.mark.parametrize("configured_seconds", [0, 60, 120])
+def test_an_evaluation_delay_under_two_minutes_still_runs_two_minutes_behind(configured_seconds: int) -> None:
+    """Ledger: "Evaluation delay"."""
+    trigger = TriggerSettings(
+        threshold=5, threshold_type="GreaterThan", time_range_seconds=600, field="slow_calls",
+        evaluation_delay_seconds=configured_seconds,
+    )  # fmt: skip
+    result = run_backtest(access_log(15, {2: 6}), DEFAULT_LATENCY_QUERY, trigger, GuardSettings(), API_METADATA)
+    assert transitions(result) == [(3 + DELAY, "Critical"), (13 + DELAY, "ResolvedCritical")]
+
+
+def test_the_report_counts_the_passes_whose_query_returned_no_row() -> None:
+    """Ledger: "Missing data". Healthy traffic returns a row in every pass; only windows without any call do not."""
+    result = run_backtest(access_log(30, {}), DEFAULT_LATENCY_QUERY, LATENCY_TRIGGER, GuardSettings(), API_METADATA)
+    assert (result.evaluations, result.evaluations_without_rows, result.events) == (30, 0, [])
+    silent = [combined_log_line(at(m), "/api/data", 50) for m in range(30) if not 10 <= m < 22]
+    result = run_backtest(silent, DEFAULT_LATENCY_QUERY, LATENCY_TRIGGER, GuardSettings(), API_METADATA)
+    # Minutes 10..21 are silent: the 10-minute windows [10, 20), [11, 21) and [12, 22) hold no call.
+    assert result.evaluations_without_rows == 3
 
 
 @pytest.mark.parametrize(
@@ -309,4 +334,4 @@ def test_command_line_rejects_bad_settings_with_a_reason(
 def test_trigger_field_is_matched_case_insensitively() -> None:
     trigger = TriggerSettings(threshold=5, threshold_type="GreaterThan", time_range_seconds=600, field="Slow_Calls")
     result = run_backtest(access_log(15, {2: 6}), DEFAULT_LATENCY_QUERY, trigger, GuardSettings(), API_METADATA)
-    assert transitions(result) == [(3, "Critical"), (13, "ResolvedCritical")]
+    assert transitions(result) == [(3 + DELAY, "Critical"), (13 + DELAY, "ResolvedCritical")]

@@ -38,7 +38,7 @@ ROLE_DEFAULTS = {
     "time_range": "10m",
     "field": "slow_calls",
     "missing_data_time_range": "10m",
-    "evaluation_delay": "0m",
+    "evaluation_delay": "2m",
     "source_category": "prod/api",
     "cooldown_seconds": 900,
     "max_attempts": 3,
@@ -132,7 +132,7 @@ def test_the_inventory_monitor_is_the_roles_query_and_trigger(
         "time_range_seconds": 600,
         "field": "slow_calls",
         "missing_data_time_range_seconds": 600,
-        "evaluation_delay_seconds": 0,
+        "evaluation_delay_seconds": 120,
     }
     assert report["guard"] == {"cooldown_seconds": 900, "max_attempts": 3, "window_seconds": 21600}
 
@@ -348,8 +348,8 @@ def test_six_slow_calls_within_ten_minutes_fire_once(
     local_settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = replay(capsys, local_settings, write_log(tmp_path / "access.log", 25, six_slow_calls_in_ten_minutes()))
-    # At 10:10 the window [10:00, 10:10) holds all six; at 10:11 the first has left it.
-    assert triggers(report) == [(10, "Critical"), (11, "ResolvedCritical")]
+    # The role's 2-minute delay: the pass at 10:12 sees [10:00, 10:10), all six; at 10:13 the first has left it.
+    assert triggers(report) == [(12, "Critical"), (13, "ResolvedCritical")]
     assert report["events"][0]["value"] == 6
     assert report["remediation"]["allowed"] == 1
 
@@ -370,15 +370,17 @@ def test_silence_past_the_missing_data_window_is_a_remediation_request(
     lines = [combined_log_line(START_MS + minute * MINUTE, "/api/data", 120) for minute in (0, 1, 30)]
     log.write_text("\n".join(lines) + "\n")
     report = replay(capsys, local_settings, log)
-    # The last call before the gap is at 10:01; the 10-minute window is empty from 10:12 until the call at 10:30.
-    assert triggers(report) == [(12, "MissingData"), (31, "ResolvedMissingData")]
+    # The last call before the gap is at 10:01; the 10-minute window is empty from the pass at 10:14 (two minutes
+    # behind) until the call at 10:30 is seen, at 10:33.
+    assert triggers(report) == [(14, "MissingData"), (33, "ResolvedMissingData")]
     assert report["remediation"]["requests"] == 1
 
 
 def test_cooldown_and_attempt_cap_use_the_lambdas_deployed_values(
     local_settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Six slow calls in one minute at minutes 0, 12, 30, 50, 70 and 90: Critical one minute later each time.
+    # Six slow calls in one minute at minutes 0, 12, 30, 50, 70 and 90: Critical three minutes later each time (the
+    # minute, then the 2-minute delay).
     bursts = tuple(minute * 60 + second for minute in (0, 12, 30, 50, 70, 90) for second in range(0, 60, 10))
     report = replay(capsys, local_settings, write_log(tmp_path / "access.log", 105, bursts))
     outcomes = [
@@ -387,12 +389,12 @@ def test_cooldown_and_attempt_cap_use_the_lambdas_deployed_values(
         if "remediation" in event
     ]
     assert outcomes == [
-        (1, "allowed", False),
-        (13, "suppressed", False),  # 12 minutes after the last start: inside the 15-minute cooldown
-        (31, "allowed", False),
-        (51, "allowed", False),
-        (71, "refused", True),  # a fourth start within 6 hours: over the cap of 3, escalated once
-        (91, "refused", False),
+        (3, "allowed", False),
+        (15, "suppressed", False),  # 12 minutes after the last start: inside the 15-minute cooldown
+        (33, "allowed", False),
+        (53, "allowed", False),
+        (73, "refused", True),  # a fourth start within 6 hours: over the cap of 3, escalated once
+        (93, "refused", False),
     ]
     assert report["remediation"] == {
         "requests": 6,

@@ -43,13 +43,7 @@ def deployed_monitor(sumo: LocalSumo, tmp_path: Path, variables: dict[str, Any])
     run = run_playbook(
         tmp_path,
         role,
-        variables={
-            **sumo.api_settings(),
-            "sumo_monitoring_webhook_url": "http://127.0.0.1:9/lambda-url/",
-            "sumo_monitoring_webhook_secret": "backtest-role-check-secret-0123456789",
-            "sumo_monitoring_folder": f"/Monitor/{tmp_path.name}",
-            **variables,
-        },
+        variables=sumo.role_variables(f"/Monitor/{tmp_path.name}", **variables),
     )
     assert run.returncode == 0, f"{run.stdout}\n{run.stderr}"
     results = [

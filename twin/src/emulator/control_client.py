@@ -21,6 +21,7 @@ EVALUATE_TIMEOUT_SECONDS = 120.0
 Service = Literal["aws", "sumo"]
 TimedService = Literal["ec2", "iam", "dynamodb", "lambda"]
 InstanceHealthStatus = Literal["impaired", "ok"]
+MissingDataReadingName = Literal["query-rows", "scope-matches"]
 
 
 class ClockReading(TypedDict):
@@ -296,6 +297,14 @@ class TwinControl:
     def set_rate_limit(self, enabled: bool) -> bool:
         """Turn the Sumo API's rate limit on or off; returns the setting now."""
         return self._call("sumo", "POST", "sumo/rate-limit", json={"enabled": enabled})["enabled"]
+
+    def missing_data_reading(self) -> MissingDataReadingName:
+        """What a MissingData trigger counts as no data: "query-rows" (strict, the default) or "scope-matches"."""
+        return self._call("sumo", "GET", "sumo/missing-data")["reading"]
+
+    def set_missing_data_reading(self, reading: MissingDataReadingName) -> MissingDataReadingName:
+        """Switch what a MissingData trigger counts as no data; returns the setting now."""
+        return self._call("sumo", "POST", "sumo/missing-data", json={"reading": reading})["reading"]
 
     def logs(self, limit: int = 100) -> LogsSummary:
         """How many log lines the Sumo twin holds, and the latest `limit` of them (0 to 10000)."""

@@ -21,6 +21,7 @@ from emulator.control_client import PassReport, TwinControl
 from emulator.service_contract import TwinSettings
 from emulator.sumo.auth import DEFAULT_ACCESS_ID, DEFAULT_ACCESS_KEY
 from emulator.sumo.server import SumoTwin, create_sumo_twin
+from emulator.sumo.windows import LOG_MONITOR_DELAY_SECONDS
 
 # 2027-01-15T08:00:00Z: a fixed start so windows and rendered times are predictable.
 CLOCK_START = 1_800_000_000.0
@@ -50,7 +51,11 @@ class ServedSumo:
         """The client for this Sumo's /_twin/ control API (there is no AWS side here)."""
         return TwinControl(sumo_url=self.url)
 
-    def evaluate(self) -> PassReport:
+    def evaluate(self, after_delay: bool = True) -> PassReport:
+        """One pass. By default the clock first moves past the two minutes log monitors run behind (windows.py), so
+        the pass sees what was just ingested; `after_delay=False` evaluates at once, as a test of the delay does."""
+        if after_delay:
+            self.clock.advance(LOG_MONITOR_DELAY_SECONDS + 60)
         return self.control.evaluate()
 
     def ingest(self, text: str, category: str = "prod/app", **headers: str) -> None:

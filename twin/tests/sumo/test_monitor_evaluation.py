@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.sumo.bodies import logs_triggers, missing_data_triggers
+import pytest
+import requests
+
+from tests.sumo.bodies import FILTERED_SLOW_CALLS_QUERY, SLOW_CALLS_QUERY, logs_triggers, missing_data_triggers
 from tests.sumo.helpers import deliveries, monitor_status, setup_monitor, slow_call
 
 
@@ -66,6 +69,58 @@ def test_evaluation_delay_shifts_the_window_into_the_past(sumo, receiver, clock)
     assert sumo.evaluate()["fired"] == []
     clock.advance(16 * 60)
     assert [fired["triggerType"] for fired in sumo.evaluate()["fired"]] == ["Critical"]
+
+
+def test_log_monitors_run_two_minutes_behind_even_without_an_evaluation_delay(sumo, receiver, clock):
+    """Ledger: "Evaluation delay". evaluationDelay 0m still leaves the two minutes Sumo documents."""
+    setup_monitor(sumo, receiver, evaluationDelay="0m")
+    sumo.ingest("\n".join(slow_call() for _ in range(6)))
+    assert sumo.evaluate(after_delay=False)["fired"] == []
+    clock.advance(60)
+    assert sumo.evaluate(after_delay=False)["fired"] == [], "one minute later the calls are still inside the delay"
+    clock.advance(61)
+    assert [fired["triggerType"] for fired in sumo.evaluate(after_delay=False)["fired"]] == ["Critical"]
+
+
+def _healthy_traffic_monitor(sumo, receiver, query: str) -> dict:
+    triggers = [*logs_triggers(), *missing_data_triggers("-10m")]
+    kinds = ("Critical", "ResolvedCritical", "MissingData", "ResolvedMissingData")
+    monitor = setup_monitor(sumo, receiver, trigger_types=kinds, query=query, triggers=triggers)
+    sumo.ingest("\n".join(slow_call(120) for _ in range(20)))
+    return monitor
+
+
+def test_a_filtering_query_over_healthy_traffic_is_missing_data_under_the_strict_reading(sumo, receiver):
+    """Ledger: "Missing data". `where response_time > 3000 | count` returns no row when nothing is slow, and a
+    query that returns no row is missing data, although twenty calls matched the scope."""
+    assert sumo.control.missing_data_reading() == "query-rows"
+    _healthy_traffic_monitor(sumo, receiver, FILTERED_SLOW_CALLS_QUERY)
+    report = sumo.evaluate()
+    assert [fired["triggerType"] for fired in report["fired"]] == ["MissingData"]
+
+
+def test_the_kinder_reading_counts_scope_matches_instead(sumo, receiver):
+    """Ledger: "Missing data" (the kinder reading, switched on through the control API)."""
+    assert sumo.control.set_missing_data_reading("scope-matches") == "scope-matches"
+    _healthy_traffic_monitor(sumo, receiver, FILTERED_SLOW_CALLS_QUERY)
+    assert sumo.evaluate()["fired"] == []
+
+
+@pytest.mark.parametrize("reading", ["query-rows", "scope-matches"])
+def test_a_summing_query_over_healthy_traffic_is_data_under_either_reading(sumo, receiver, reading):
+    """Ledger: "Missing data". `if(...) | sum` returns slow_calls = 0 for traffic without slow calls."""
+    sumo.control.set_missing_data_reading(reading)
+    monitor = _healthy_traffic_monitor(sumo, receiver, SLOW_CALLS_QUERY)
+    report = sumo.evaluate()
+    assert report["fired"] == []
+    assert monitor_status(sumo, monitor["id"]) == ["Normal"]
+
+
+def test_the_missing_data_reading_is_refused_unless_it_is_one_of_the_two(sumo):
+    answer = requests.post(f"{sumo.url}/_twin/sumo/missing-data", json={"reading": "rows"}, timeout=10)
+    assert answer.status_code == 400
+    assert "query-rows" in answer.json()["errors"][0]["message"] and "'rows'" in answer.json()["errors"][0]["message"]
+    assert sumo.control.missing_data_reading() == "query-rows"
 
 
 def test_row_count_is_compared_when_there_is_no_field(sumo, receiver):

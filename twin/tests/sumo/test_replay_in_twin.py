@@ -110,7 +110,7 @@ def test_the_twin_raises_the_backtests_alerts_at_the_same_minutes(slow_clock: Ru
     )  # fmt: skip
     metadata = {"_sourceCategory": category, "_sourceName": "access.log", "_sourceHost": "web-1", "_collector": "c"}
     compiled = compile_query(query)
-    _, replayed = replay_monitor(bucket_lines(lines, compiled, metadata), compiled, trigger)
+    replayed = replay_monitor(bucket_lines(lines, compiled, metadata), compiled, trigger).events
     expected = [((event.at_ms // MINUTE_MS) - start_minute, event.trigger) for event in replayed]
     assert expected == [(12, "Critical"), (22, "ResolvedCritical"), (29, "MissingData"), (32, "ResolvedMissingData")]
 

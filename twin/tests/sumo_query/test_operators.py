@@ -1,4 +1,4 @@
-"""The per-message operators: parse, parse regex, json, num, where, fields, sort, limit."""
+"""The per-message operators: parse, parse regex, json, num, if, where, fields, sort, limit."""
 
 from __future__ import annotations
 
@@ -147,6 +147,31 @@ def test_field_names_resolve_case_insensitively() -> None:
     assert parsed('| parse "t=*;" as Took | where took > 1 | fields TOOK', "t=5;") == [{"Took": "5"}]
 
 
+def test_if_sets_a_field_on_every_row_from_its_condition() -> None:
+    query = '| parse "ms=*;" as ms nodrop | if(ms > 3000, 1, 0) as slow'
+    rows = parsed(query, "ms=5000;", "ms=20;", "ms=x;", "no latency", keep=("slow",))
+    # A null or non-numeric field makes the comparison false: the row gets the second value, it is not dropped.
+    assert rows == [{"slow": 1}, {"slow": 0}, {"slow": 0}, {"slow": 0}]
+
+
+def test_if_nests_and_takes_boolean_operators_in_its_condition() -> None:
+    query = (
+        '| parse "code=* ms=*;" as code, ms'
+        ' | if(code matches "5*" or ms > 1000, if(ms > 5000, "bad", "slow"), "ok") as grade'
+    )
+    rows = parsed(query, "code=500 ms=10;", "code=200 ms=9000;", "code=200 ms=20;", keep=("grade",))
+    assert rows == [{"grade": "slow"}, {"grade": "bad"}, {"grade": "ok"}]
+
+
+def test_if_then_sum_counts_matches_and_gives_a_zero_row_when_none_match() -> None:
+    """Ledger: "What 'Missing Data' means for a log monitor": the product's query sums an if() so that traffic
+    without slow calls still returns one row (slow_calls = 0), and only silence returns none."""
+    query = '| parse "ms=*;" as ms | num(ms) | if(ms > 3000, 1, 0) as slow | sum(slow) as slow_calls'
+    assert parsed(query, "ms=4000;", "ms=10;", "ms=3500;") == [{"slow_calls": 2}]
+    assert parsed(query, "ms=10;", "ms=20;") == [{"slow_calls": 0}]
+    assert parsed(query) == []
+
+
 @pytest.mark.parametrize(
     ("query", "named"),
     [
@@ -161,6 +186,10 @@ def test_field_names_resolve_case_insensitively() -> None:
         ("| limit 0", "positive"),
         ("| num(_raw) as", "field name"),
         ('| parse "a=*" as a | where foo(a) > 1', "function `foo`"),
+        ('| parse "a=*" as a | if(a, 1, 0) as b', "boolean condition"),
+        ('| parse "a=*" as a | if(a > 1, 1, 0)', "as <field>"),
+        ('| parse "a=*" as a | if(a > 1, 1) as b', "expected `,`"),
+        ('| parse "a=*" as a | if(b > 1, 1, 0) as c', "field `b`"),
     ],
 )
 def test_malformed_operators_are_refused_with_a_reason(query: str, named: str) -> None:

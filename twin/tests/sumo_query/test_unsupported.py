@@ -18,7 +18,7 @@ from emulator.sumo.query import QueryError, compile_query
         ("first(_raw)", "first"),
         ("compare with timeshift 1d", "compare"),
         ("top 10 host", "top"),
-        ('if(_raw = "a", 1, 0) as flag', "if"),
+        ('concat(_raw, "x") as flag', "concat"),
     ],
 )
 def test_unsupported_operator_is_named_in_the_error(stage: str, operator: str) -> None:

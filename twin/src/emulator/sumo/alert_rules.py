@@ -1,7 +1,11 @@
 """When an alert starts and when it clears: the missing-data rule and the resolution rule, shared by the twin's
 monitor evaluation and the backtest.
 
-* MissingData: no message in the trigger's window matched the query's search scope; it resolves once one does.
+* MissingData: the query returned no result row for the trigger's window; it resolves once it returns one
+  (MissingDataReading.QUERY_ROWS, the default and the stricter reading: an aggregate such as `where x > 5 | count`
+  returns no row over a healthy window, so such a monitor reports missing data whenever the service is healthy).
+  MissingDataReading.SCOPE_MATCHES, the kinder reading, counts the messages that matched the search scope instead;
+  the control API switches to it for tests that need both (docs/twin-fidelity.md, "Missing data").
 * Resolution: an active alert clears when its condition no longer holds and, if the monitor has a Resolved
   trigger, that trigger's condition holds for every row. resolutionWindow is not modelled: one clean pass clears.
 * An alert notifies once when it starts and once when it clears, never while it stays active.
@@ -19,9 +23,19 @@ class Transition(Enum):
     CLEARS = "clears"
 
 
-def is_missing_data(scope_matches: int) -> bool:
-    """Whether a window in which `scope_matches` messages matched the search scope counts as missing data."""
-    return scope_matches == 0
+class MissingDataReading(Enum):
+    """What "no data" is for a log monitor's MissingData trigger."""
+
+    QUERY_ROWS = "query-rows"  # the query returned no result row (strict; the default)
+    SCOPE_MATCHES = "scope-matches"  # no message matched the search scope (kind)
+
+
+def is_missing_data(
+    result_rows: int, scope_matches: int, reading: MissingDataReading = MissingDataReading.QUERY_ROWS
+) -> bool:
+    """Whether a window whose query returned `result_rows` rows, from `scope_matches` messages that matched the
+    search scope, counts as missing data."""
+    return (result_rows if reading is MissingDataReading.QUERY_ROWS else scope_matches) == 0
 
 
 def clears(alert: TriggerVerdict, resolution: TriggerVerdict | None = None) -> bool:

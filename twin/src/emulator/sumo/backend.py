@@ -9,6 +9,7 @@ from typing import Any
 
 from emulator.clock import Clock
 from emulator.service_contract import TwinSettings
+from emulator.sumo.alert_rules import MissingDataReading
 from emulator.sumo.connections import MASKED_VALUE, Connection, ConnectionStore
 from emulator.sumo.connections import not_found as connection_not_found
 from emulator.sumo.errors import SumoApiError, invalid_argument
@@ -41,6 +42,8 @@ class SumoBackend:
         self.connections = ConnectionStore(clock)
         self.logs = LogStore(clock)
         self.alerts = AlertBook()
+        # What "no data" is for a MissingData trigger (alert_rules.py); /_twin/sumo/missing-data switches it.
+        self.missing_data_reading = MissingDataReading.QUERY_ROWS
         self.deliveries = DeliveryLog()
         self.notifier = Notifier(clock, self.deliveries)
         self._requests: deque[dict[str, Any]] = deque(maxlen=MAX_RECORDED_REQUESTS)

@@ -303,8 +303,8 @@ def _apply_job(
         trigger = triggers[kind]
         scope_matches, rows = job.results[(start_ms, end_ms)]
         if kind == "MissingData":
-            missing = is_missing_data(scope_matches)
-            outcomes[kind] = TriggerOutcome(missing, not missing, scope_matches, rows, start_ms, end_ms)
+            missing = is_missing_data(len(rows), scope_matches, backend.missing_data_reading)
+            outcomes[kind] = TriggerOutcome(missing, not missing, len(rows), rows, start_ms, end_ms)
             continue
         verdict = _verdict(trigger, rows, every_row=False)
         resolution = triggers.get(f"Resolved{kind}")

@@ -4,7 +4,8 @@ settings, report and remediation guard on top.
 
     query = compile_query(text)
     buckets = bucket_lines(lines, query, {"_sourceCategory": "prod/api"})
-    evaluations, events = replay_monitor(buckets, query, TriggerSettings(threshold=5, threshold_type="GreaterThan"))
+    replayed = replay_monitor(buckets, query, TriggerSettings(threshold=5, threshold_type="GreaterThan"))
+    replayed.passes, replayed.events, replayed.passes_without_rows
 
 The monitor is judged by the rules the live evaluation uses, which this module calls and does not restate: message
 times (message_time.py; lines without one are skipped and counted), the window of each pass with the evaluation delay
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from emulator.sumo.alert_rules import Transition, clears, is_missing_data, transition
+from emulator.sumo.alert_rules import MissingDataReading, Transition, clears, is_missing_data, transition
 from emulator.sumo.message_time import MessageTimeReader
 from emulator.sumo.query import CompiledQuery, Message, Summary
 from emulator.sumo.query.values import Number
@@ -131,9 +132,20 @@ class MonitorEvent:
 
     at_ms: int
     trigger: str  # Critical, ResolvedCritical, MissingData, ResolvedMissingData
-    value: Number | None  # the value judged: the row count, the deciding field value, or the scope matches
+    value: Number | None  # the value judged: the row count or the deciding field value
     detail: str
     window_start_ms: int  # the start of the window judged (the payload's TriggerTimeStart)
+    rows: int = 0  # the query's result rows in that window
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """The passes replayed, the transitions, and how many passes the query returned no row in (for the Critical
+    trigger's window): a query that returns no row over healthy traffic reports missing data when it is healthy."""
+
+    passes: int
+    events: list[MonitorEvent]
+    passes_without_rows: int
 
 
 def _judge(rows: list[dict[str, object]], trigger: TriggerSettings) -> tuple[TriggerVerdict, str]:
@@ -149,32 +161,41 @@ def _judge(rows: list[dict[str, object]], trigger: TriggerSettings) -> tuple[Tri
 
 
 def replay_monitor(
-    buckets: MinuteBuckets, query: CompiledQuery, trigger: TriggerSettings
-) -> tuple[int, list[MonitorEvent]]:
-    """Run the monitor's passes over the buckets' minutes (windows.passes_over); the number of passes and the
-    transitions."""
+    buckets: MinuteBuckets,
+    query: CompiledQuery,
+    trigger: TriggerSettings,
+    reading: MissingDataReading = MissingDataReading.QUERY_ROWS,
+) -> ReplayResult:
+    """Run the monitor's passes over the buckets' minutes (windows.passes_over): the transitions, judged by the
+    live evaluation's rules (MissingData as `reading` reads it; alert_rules.py)."""
     if buckets.first_minute is None or buckets.last_minute is None:
-        return 0, []
+        return ReplayResult(0, [], 0)
     delay_seconds = trigger.evaluation_delay_seconds
     events: list[MonitorEvent] = []
     critical = missing = False
+    without_rows = 0
     passes = passes_over(buckets.first_minute, buckets.last_minute, delay_seconds)
     for at_minute in passes:
         at_ms = at_minute * MINUTE_MS
         window_ms = evaluation_window_ms(at_ms, trigger.time_range_seconds, delay_seconds)
-        verdict, detail = _judge(query.finish(buckets.summaries_within(*window_ms)), trigger)
+        rows = query.finish(buckets.summaries_within(*window_ms))
+        without_rows += not rows
+        verdict, detail = _judge(rows, trigger)
         change = transition(critical, verdict.holds, clears(verdict))
         if change is not None:
             critical = change is Transition.STARTS
             trigger_type = "Critical" if critical else "ResolvedCritical"
-            events.append(MonitorEvent(at_ms, trigger_type, verdict.value, detail, window_ms[0]))
+            events.append(MonitorEvent(at_ms, trigger_type, verdict.value, detail, window_ms[0], len(rows)))
         if trigger.missing_data_time_range_seconds:
             missing_window = evaluation_window_ms(at_ms, trigger.missing_data_time_range_seconds, delay_seconds)
-            matched = sum(summary.scope_matches for summary in buckets.summaries_within(*missing_window))
-            change = transition(missing, is_missing_data(matched), not is_missing_data(matched))
+            summaries = buckets.summaries_within(*missing_window)
+            missing_rows = len(rows) if missing_window == window_ms else len(query.finish(summaries))
+            matched = sum(summary.scope_matches for summary in summaries)
+            no_data = is_missing_data(missing_rows, matched, reading)
+            change = transition(missing, no_data, not no_data)
             if change is not None:
                 missing = change is Transition.STARTS
                 trigger_type = "MissingData" if missing else "ResolvedMissingData"
-                detail = f"{matched} message(s) matched the scope"
-                events.append(MonitorEvent(at_ms, trigger_type, matched, detail, missing_window[0]))
-    return len(passes), events
+                detail = f"{missing_rows} result row(s), {matched} message(s) matched the scope"
+                events.append(MonitorEvent(at_ms, trigger_type, missing_rows, detail, missing_window[0], missing_rows))
+    return ReplayResult(len(passes), events, without_rows)

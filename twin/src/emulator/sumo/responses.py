@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from emulator.sumo.alert_rules import MissingDataReading
 from emulator.sumo.auth import RateLimiter, authenticated_access_id, user_id_for
 from emulator.sumo.backend import SumoBackend
 from emulator.sumo.errors import SumoApiError, invalid_argument, invalid_arguments, rate_limited, unauthorized
@@ -34,6 +35,7 @@ _ROUTES = Map(
         Rule("/_twin/sumo/deliveries", endpoint="twin_deliveries", methods=["GET"]),
         Rule("/_twin/sumo/alerts", endpoint="twin_alerts", methods=["GET"]),
         Rule("/_twin/sumo/rate-limit", endpoint="twin_rate_limit", methods=["GET", "POST"]),
+        Rule("/_twin/sumo/missing-data", endpoint="twin_missing_data", methods=["GET", "POST"]),
         Rule("/_twin/sumo/logs", endpoint="twin_logs", methods=["GET"]),
         Rule("/_twin/sumo/requests", endpoint="twin_requests", methods=["GET"]),
         Rule("/receiver/v1/http/<token>", endpoint="ingest", methods=["POST"]),
@@ -182,6 +184,19 @@ class SumoFront:
             self.rate_limiter.enabled = body["enabled"]
             logger.info("Sumo rate limit %s", "enabled" if body["enabled"] else "disabled")
         return _json({"enabled": self.rate_limiter.enabled})
+
+    def on_twin_missing_data(self, request: Request) -> Response:
+        readings = [reading.value for reading in MissingDataReading]
+        if request.method == "POST":
+            body = request.get_json(silent=True)
+            reading = body.get("reading") if isinstance(body, dict) else None
+            if reading not in readings:
+                choices = " or ".join(f'{{"reading": "{value}"}}' for value in readings)
+                return _json(invalid_argument(f"body must be {choices}, got {reading!r}").to_json(), 400)
+            with self.backend.lock:
+                self.backend.missing_data_reading = MissingDataReading(reading)
+            logger.info("Sumo missing data read from %s", reading)
+        return _json({"reading": self.backend.missing_data_reading.value})
 
     def on_twin_logs(self, request: Request) -> Response:
         return _json(self.backend.logs_summary(_int_param(request, "limit", 100, 0, 10000)))

@@ -29,6 +29,9 @@ Endpoints (all bodies JSON):
     GET  /_twin/sumo/alerts               active alerts: id, monitorId, monitorName, triggerType, startedAtMs,
                                           triggerValue, triggerTimeStart, triggerTimeEnd
     GET|POST /_twin/sumo/rate-limit       read or set {"enabled": bool}
+    GET|POST /_twin/sumo/missing-data     read or set {"reading": "query-rows"|"scope-matches"}: MissingData when
+                                          the query returns no row (the default, strict) or when no message matches
+                                          the search scope (kind); alert_rules.py
     GET  /_twin/sumo/logs[?limit=N]       {"count": stored log lines, "latest": the latest N (default 100, at most
                                           10000) as timestampMs, raw, fields}
     GET  /_twin/sumo/requests             the last 1,000 API requests (time, method, path with query, body with

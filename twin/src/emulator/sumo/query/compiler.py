@@ -26,6 +26,7 @@ SUPPORTED_OPERATORS = (
     "extract",
     "json",
     "num",
+    "if",
     "where",
     "timeslice",
     "fields",
@@ -184,6 +185,8 @@ def _compile_stage(tokens: list[Token], stage_text: str, number: int, fields: Fi
         return operators.compile_parse_regex(stream, fields)
     if name == "num" and stream.peek() is not None and stream.peek().is_op("("):  # type: ignore[union-attr]
         return operators.compile_num(stream, fields)
+    if name == "if":
+        return operators.compile_if(TokenStream(tokens, stage_text), fields)
     if name == "timeslice":
         stage, target = operators.compile_timeslice(stream, fields)
         timeslices.add(target)

@@ -4,6 +4,8 @@ Null (a missing or unparsed field) makes every comparison false and every arithm
 comparisons (< > <= >=) are numeric: a side that is not a number, or a string that does not read as one, makes the
 comparison false. `=`/`!=` compare numerically when either side is a number, otherwise as case-sensitive strings.
 `matches "wild*"` and `matches /regex/` must match the whole value, case-sensitively.
+`if(condition, value_if_true, value_if_false)` is the value for a true condition, else the other one: a null in the
+condition makes it false, so the value is `value_if_false`.
 """
 
 from __future__ import annotations
@@ -176,6 +178,10 @@ class ExpressionParser:
             raise QueryError(f"`{self.stream.stage_text}` needs a boolean condition (a comparison, matches, in, ...)")
         return compiled.evaluate  # type: ignore[return-value]
 
+    def parse_value(self) -> Evaluator:
+        """A whole expression used as a value (as in `| if(...) as name`); stops before a trailing `as`."""
+        return self._or().evaluate
+
     def _require_boolean(self, compiled: _Compiled, token: Token | None) -> None:
         if not compiled.boolean:
             where = f" near position {token.position}" if token is not None else ""
@@ -328,9 +334,11 @@ class ExpressionParser:
         raise self.stream.error(token, "expected a field, number, string or `(`")
 
     def _call(self, token: Token) -> _Compiled:
+        if token.text.lower() == "if":
+            return self._if(token)
         entry = _FUNCTIONS.get(token.text.lower())
         if entry is None:
-            supported = ", ".join(sorted(_FUNCTIONS))
+            supported = ", ".join(sorted((*_FUNCTIONS, "if")))
             raise QueryError(
                 f"function `{token.text}` at position {token.position} is not supported (supported: {supported})"
             )
@@ -339,3 +347,24 @@ class ExpressionParser:
         argument = self._additive().evaluate
         self.stream.expect_op(")")
         return _Compiled(lambda row: function(argument(row)), boolean=boolean)
+
+    def _if(self, token: Token) -> _Compiled:
+        """`if(condition, value_if_true, value_if_false)`."""
+        self.stream.expect_op("(")
+        condition = self._or()
+        if not condition.boolean:
+            raise QueryError(
+                f"`if` at position {token.position} needs a boolean condition first (a comparison, matches, in, ...) "
+                f"in `{self.stream.stage_text}`"
+            )
+        self.stream.expect_op(",")
+        when_true = self._or()
+        self.stream.expect_op(",")
+        when_false = self._or()
+        self.stream.expect_op(")")
+        test, if_true, if_false = condition.evaluate, when_true.evaluate, when_false.evaluate
+
+        def choose(row: Row) -> object:
+            return if_true(row) if test(row) else if_false(row)
+
+        return _Compiled(choose, boolean=when_true.boolean and when_false.boolean)

@@ -307,6 +307,22 @@ def compile_where(stream: TokenStream, fields: FieldSet) -> RowStage:
     return RowStage("where", ExpressionParser(stream, fields).parse_condition())
 
 
+def compile_if(stream: TokenStream, fields: FieldSet) -> RowStage:
+    """`if(condition, value_if_true, value_if_false) as target`: the chosen value in a new field, on every row.
+    The stream starts at `if` itself, so the expression parser reads the whole call (nested ifs included)."""
+    value = ExpressionParser(stream, fields).parse_value()
+    if not stream.accept_word("as"):
+        raise QueryError(f"`{stream.stage_text}` needs `as <field>` after the if(...) expression")
+    target = fields.declare(stream.expect_ident("a field name after `as`"))
+    stream.expect_end()
+
+    def assign(row: Row) -> bool:
+        row[target] = value(row)
+        return True
+
+    return RowStage("if", assign)
+
+
 def parse_duration_ms(token: Token, stage_text: str) -> int:
     """`1m`, `30s`, `1h`, `1d` in milliseconds."""
     if token.kind != DURATION:

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
 }
 LATENCY_FIELD = "response_time"
 SLOW_CALLS_FIELD = "slow_calls"
+SLOW_FLAG_FIELD = "is_slow"
 VOLUME_FIELD = "_count"
 
 _SOURCE_CATEGORY = re.compile(r"^[A-Za-z0-9_./*:-]+$")
@@ -116,7 +117,10 @@ def render_monitor_query(settings: Mapping[str, Any]) -> str:
             scope,
             *stages,
             f"| num({LATENCY_FIELD})",
-            f"| where {LATENCY_FIELD} > {_number(latency_threshold(merged))}",
-            f"| count as {SLOW_CALLS_FIELD}",
+            # A row for every window with /api/data traffic, slow or not: summing a 0/1 flag (rather than
+            # `where slow | count`, which returns no row when nothing is slow) keeps "no row" meaning "no
+            # traffic", which is what a MissingData trigger sees (docs/twin-fidelity.md, "Missing data").
+            f"| if({LATENCY_FIELD} > {_number(latency_threshold(merged))}, 1, 0) as {SLOW_FLAG_FIELD}",
+            f"| sum({SLOW_FLAG_FIELD}) as {SLOW_CALLS_FIELD}",
         )
     )
