@@ -30,8 +30,12 @@ def inventory_without(tmp_path: Path, variable: str) -> Path:
     [
         ({"remediation_adopt_instance_ids": ["i-12345"]}, "remediation_adopt_instance_ids"),
         ({"remediation_notification_emails": ["ops@example.com", "not-an-address"]}, "remediation_notification_emails"),
+        (
+            {"remediation_iam_ebs_kms_key_arns": ["arn:aws:kms:us-east-1:123456789012:alias/aws/ebs"]},
+            'remediation_iam_ebs_kms_key_arns holds "arn:aws:kms:us-east-1:123456789012:alias/aws/ebs"',
+        ),
     ],
-    ids=["malformed-instance-id", "bad-email"],
+    ids=["malformed-instance-id", "bad-email", "kms-alias-instead-of-key"],
 )
 def test_bad_value_fails_naming_the_variable_and_creates_nothing(
     twin: RunningTwin, extra_vars: dict[str, object], variable: str

@@ -557,6 +557,84 @@ def test_a_success_says_exactly_what_was_verified_and_when(
     assert "healthy" not in detail.lower() and "fixed" not in detail.lower()
 
 
+def test_a_start_must_leave_pending_running_before_any_status_check_is_waited_for() -> None:
+    """Ledger: "A start with volumes on a customer-managed KMS key needs kms:CreateGrant".
+
+    EC2 accepts a start it cannot complete, and the instance goes back to stopped: the run finds out as soon as the
+    instance has left pending, and reads EC2's reason, instead of waiting out the status-check waits. The reboot
+    route is unchanged.
+    """
+    # A read right after StartInstances may still say stopped (EC2 is eventually consistent): a pause first.
+    assert routes_after_success(STEPS["startInstance"]) == ["letTheStartRegister"]
+    assert STEPS["letTheStartRegister"]["action"] == "aws:sleep"
+    assert routes_after_success(STEPS["letTheStartRegister"]) == ["waitUntilStartSettles"]
+    assert {"running", "stopped"} <= set(STEPS["waitUntilStartSettles"]["inputs"]["DesiredValues"])
+    assert routes_after_success(STEPS["waitUntilStartSettles"]) == ["assertStarted"]
+    assert STEPS["assertStarted"]["action"] == "aws:assertAwsResourceProperty"
+    assert STEPS["assertStarted"]["inputs"]["DesiredValues"] == ["running"]
+    assert routes_after_success(STEPS["assertStarted"]) == ["waitOneCheckCycle"]
+    assert STEPS["assertStarted"]["onFailure"] == "step:readStartFailure"
+    assert routes_after_success(STEPS["readStartFailure"]) == ["collectStepResults"]
+    assert routes_after_success(STEPS["rebootInstance"]) == ["waitOneCheckCycle"]
+
+
+LAUNCH_ERROR = {"code": "Client.InternalError", "message": "Client.InternalError: Client error on launch"}
+
+
+def start_that_went_back_to_stopped(read_reason: bool) -> list[dict[str, Any]]:
+    """The step records of a run whose start EC2 accepted and whose instance then went back to stopped."""
+    if read_reason:
+        reason = {
+            "State": "stopped",
+            "StateReasonCode": LAUNCH_ERROR["code"],
+            "StateReasonMessage": LAUNCH_ERROR["message"],
+        }
+        reason_read = step_record("readStartFailure", **reason)
+    else:
+        reason_read = step_record("readStartFailure", "Failed", "Throttling")
+    return [
+        step_record("classifyInstance", PreviousState="stopped"),
+        step_record("decide", Decision="start", PlannedAction="start", CurrentState="stopped",
+                    Detail="The instance was stopped."),
+        timed(step_record("startInstance"), REQUESTED, as_epoch=False),
+        step_record("waitUntilStartSettles"),
+        step_record("assertStarted", "Failed", "Property $...State.Name is 'stopped'; expected one of ['running']"),
+        reason_read,
+        step_record("collectStepResults", "InProgress"),
+    ]  # fmt: skip
+
+
+def test_a_start_that_went_back_to_stopped_fails_with_ec2s_state_reason() -> None:
+    """Ledger: "A start with volumes on a customer-managed KMS key needs kms:CreateGrant"."""
+    build = script_of("buildNotification")["build"]
+    result = build({**BUILD_EVENTS, "Steps": start_that_went_back_to_stopped(read_reason=True)}, {})
+    message = json.loads(result["Message"])
+
+    assert (message["outcome"], message["action_taken"], message["verified"]) == ("failed", "started", "none")
+    assert message["failed_step"] == "assertStarted"
+    assert message["state_reason"] == LAUNCH_ERROR
+    assert (
+        message["error"] == f"EC2 accepted the start, but the instance went back to stopped: {LAUNCH_ERROR['message']}"
+    )
+    assert (
+        "asked EC2 to start it at 2026-11-27T10:15:00Z; EC2 accepted, but the instance went back to stopped "
+        f"({LAUNCH_ERROR['message']})" in message["detail"]
+    )
+    assert "kms:CreateGrant" in message["detail"]
+    assert result["Subject"].startswith("[remediation] FAILED start ")
+
+
+def test_a_start_whose_state_reason_could_not_be_read_still_names_the_failed_step() -> None:
+    build = script_of("buildNotification")["build"]
+    message = json.loads(
+        build({**BUILD_EVENTS, "Steps": start_that_went_back_to_stopped(read_reason=False)}, {})["Message"]
+    )
+
+    assert (message["outcome"], message["failed_step"], message["state_reason"]) == ("failed", "assertStarted", None)
+    assert "is 'stopped'" in message["error"]
+    assert "asked EC2 to start it at 2026-11-27T10:15:00Z, but step assertStarted failed" in message["detail"]
+
+
 def test_a_change_whose_checks_were_not_confirmed_is_a_failure_that_verified_nothing() -> None:
     build = script_of("buildNotification")["build"]
     result = build({**BUILD_EVENTS, "Steps": changed_steps("rebootInstance", "reboot", confirmed=False)}, {})

@@ -2,7 +2,7 @@
 
 - status checks do not move on a reboot, so an `ok` read right after RebootInstances proves nothing;
 - DescribeInstanceStatus lists running instances only unless IncludeAllInstances is true, and a wait whose
-  PropertySelector matches nothing fails at once;
+  PropertySelector matches nothing fails at once (a started instance is waited for until it leaves pending);
 - a step that reads an output of a step that did not run (or failed) fails.
 
 Each test would fail on the runbook as it was before these readings (a 30 s pause, then waits on checks that never
@@ -141,17 +141,17 @@ def test_a_reboot_that_impairs_the_instance_only_after_the_waits_is_caught_by_th
     assert message["status_checks_ok_at"] is not None and message["status_checks_confirmed_at"] is None
 
 
-# ---- a started instance that EC2 does not list yet --------------------------------------------------------------
+# ---- a started instance that stays pending ------------------------------------------------------------------------
 
 
-def test_a_started_instance_still_pending_when_the_health_wait_begins_is_waited_for(runbook: RunbookHarness) -> None:
-    """Ledger: "DescribeInstanceStatus lists running instances only" and "A wait whose PropertySelector matches
-    nothing fails at once".
+def test_a_started_instance_still_pending_long_after_the_start_is_waited_for(runbook: RunbookHarness) -> None:
+    """Ledger: "DescribeInstanceStatus lists running instances only", "A wait whose PropertySelector matches nothing
+    fails at once" and "A start with volumes on a customer-managed KMS key needs kms:CreateGrant".
 
-    The instance stays pending well past the runbook's first check cycle, so its health wait begins while
-    DescribeInstanceStatus without IncludeAllInstances would list nothing, and the wait would fail on its first read.
-    With IncludeAllInstances the wait sees the instance (checks not-applicable) and waits on, however the timing
-    falls on a busy machine.
+    The instance stays pending well past the runbook's first check cycle. The runbook waits for it to leave pending
+    (waitUntilStartSettles reads DescribeInstances by an instance-id filter, which lists a pending instance, so its
+    first read does not fail however the timing falls on a busy machine), and reads the status checks only once the
+    instance is running.
     """
     pending_seconds = 500.0
     instance_id = runbook.stopped_instance()
@@ -164,8 +164,11 @@ def test_a_started_instance_still_pending_when_the_health_wait_begins_is_waited_
     started_at = [
         event["at"] for event in runbook.twin.control.power_history(instance_id)["events"] if event["action"] == "start"
     ][-1]
-    # The wait's first read came while the instance was still pending (the case this test is about).
-    assert execution.step("waitInstanceStatusOk")["ExecutionStartTime"].timestamp() < started_at + pending_seconds
+    running_at = started_at + pending_seconds
+    # The wait's first read came while the instance was still pending (the case this test is about) ...
+    assert execution.step("waitUntilStartSettles")["ExecutionStartTime"].timestamp() < running_at
+    # ... and the status checks were first read once it was running.
+    assert execution.step("waitInstanceStatusOk")["ExecutionStartTime"].timestamp() >= running_at
     check_notification(
         runbook, execution, instance_id, previous_state="stopped", action_taken="started", outcome="success"
     )

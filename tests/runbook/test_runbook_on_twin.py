@@ -39,6 +39,7 @@ MESSAGE_FIELDS = {
     "timestamp_utc": str,
     "failed_step": (str, type(None)),
     "error": (str, type(None)),
+    "state_reason": (dict, type(None)),
 }
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 REASON = 'more than 5 "slow" /api/data calls in 10 min'

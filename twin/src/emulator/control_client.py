@@ -65,6 +65,12 @@ class PublishedImage(TypedDict):
     creation_date: str  # the twin's virtual now, later than every image listed before
 
 
+class EncryptedVolumes(TypedDict):
+    instance_id: str
+    kms_key_arn: str  # the customer-managed key every one of the instance's EBS volumes now uses
+    volume_ids: list[str]
+
+
 class Delivery(TypedDict):
     """One webhook delivery attempt of the Sumo twin."""
 
@@ -250,6 +256,13 @@ class TwinControl:
         """Publish a new public Amazon image named `name`, built like the image `based_on` (an AMI id), as Amazon
         publishes a newer build of a line (emulator/aws/images.py)."""
         return self._call("aws", "POST", "ec2/images", json={"name": name, "based_on": based_on})
+
+    def encrypt_volumes(self, instance_id: str, kms_key_arn: str) -> EncryptedVolumes:
+        """Encrypt every EBS volume of the instance with the customer-managed key `kms_key_arn`: a later
+        StartInstances by a caller not allowed kms:CreateGrant on it is accepted, and the instance goes pending,
+        then stopped with Client.InternalError (emulator/aws/ebs_encryption.py)."""
+        body = {"instance_id": instance_id, "kms_key_arn": kms_key_arn}
+        return self._call("aws", "POST", "ec2/volume-encryption", json=body)
 
     def client_token_reuse(self) -> str:
         """What an identical StartAutomationExecution with a used ClientToken gets: "refuse" (the default) or

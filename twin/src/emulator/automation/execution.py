@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.automation.actions import StepContext, StepFailedError, StepOutcome
-from emulator.automation.actions.base import ClientFactory
+from emulator.automation.actions.base import ClientFactory, RoleAssumingClientFactory, RoleAssumptionError
 from emulator.automation.document import AutomationDocument, StepDefinition
 from emulator.automation.outputs import OutputTypeError, coerce_output, output_to_wire, select
 from emulator.automation.parameters import to_wire_values
@@ -258,12 +258,18 @@ class AutomationExecution:
 
 
 class ExecutionRunner:
-    """Walks a document's steps for one execution, applying nextStep, isEnd, onFailure, onCancel and retries."""
+    """Walks a document's steps for one execution, applying nextStep, isEnd, onFailure, onCancel and retries.
+
+    Steps act as the document's assumeRole when it names one and the client factory can assume roles (the twin's
+    can, through STS AssumeRole, with the execution id as session name); otherwise as the factory's own identity.
+    """
 
     def __init__(self, execution: AutomationExecution) -> None:
         self.execution = execution
         self.settings = execution.settings
         self.document = execution.document
+        self.client_factory: ClientFactory = execution.settings.client_factory
+        self.script_environment: dict[str, str] | None = execution.settings.script_environment
 
     def start(self) -> None:
         threading.Thread(target=self.run, name=f"automation-{self.execution.execution_id}", daemon=True).start()
@@ -283,6 +289,11 @@ class ExecutionRunner:
                 execution.finish("Cancelled")
                 return
             execution.status = "InProgress"
+        try:
+            self._act_as_assume_role()
+        except RoleAssumptionError as error:
+            execution.finish("Failed", f"The defined assume role is unable to be assumed: {error}")
+            return
         first_failure: tuple[str, str] | None = None
         cancel_deadline: float | None = None
         step_name: str | None = self.document.steps[0].name
@@ -322,6 +333,32 @@ class ExecutionRunner:
             execution.finish(first_failure[0], first_failure[1])
         else:
             execution.finish("Success")
+
+    def _act_as_assume_role(self) -> None:
+        """Take the credentials of the document's assumeRole, when it names one and the factory can assume it."""
+        factory = self.settings.client_factory
+        if self.document.assume_role is None or not isinstance(factory, RoleAssumingClientFactory):
+            return
+        role_arn = substitute(self.document.assume_role, self._scope())
+        if not isinstance(role_arn, str) or not role_arn.strip():
+            return  # empty: the execution acts with the permissions of whoever started it
+        session = factory.assume_role(role_arn.strip(), self.execution.execution_id)
+        self.client_factory = session.client_factory
+        self.script_environment = session.script_environment
+
+    def _scope(self) -> VariableScope:
+        execution = self.execution
+        with execution.lock:
+            statuses = {run.step.name: run.status for run in execution.steps}
+        return VariableScope(
+            parameters=execution.parameters,
+            execution_id=execution.execution_id,
+            account_id=self.settings.account_id,
+            region=self.settings.region,
+            now=self.settings.clock.now(),
+            step_outputs=execution.step_outputs,
+            step_statuses=statuses,
+        )
 
     def _valid_next_steps(self, step: StepDefinition) -> list[str]:
         if step.is_end:
@@ -364,17 +401,7 @@ class ExecutionRunner:
         self, step: StepDefinition, record: StepExecutionRecord, cancel_deadline: float | None
     ) -> tuple[str, StepOutcome | None, str | None]:
         execution, clock = self.execution, self.settings.clock
-        with execution.lock:
-            statuses = {run.step.name: run.status for run in execution.steps}
-        scope = VariableScope(
-            parameters=execution.parameters,
-            execution_id=execution.execution_id,
-            account_id=self.settings.account_id,
-            region=self.settings.region,
-            now=clock.now(),
-            step_outputs=execution.step_outputs,
-            step_statuses=statuses,
-        )
+        scope = self._scope()
         try:
             inputs = substitute(step.inputs, scope)
         except UnresolvedOutputError as error:
@@ -390,13 +417,13 @@ class ExecutionRunner:
             record.inputs = {name: json.dumps(value) for name, value in inputs.items()}
         context = StepContext(
             clock=clock,
-            client_factory=self.settings.client_factory,
+            client_factory=self.client_factory,
             scope=scope,
             step_name=step.name,
             cancel_event=execution.cancel_event,
             signals=execution.signals,
             deadline=deadline,
-            script_environment=self.settings.script_environment,
+            script_environment=self.script_environment,
             on_waiting=execution.set_waiting,
             executed_by=execution.executed_by,
         )

@@ -1,5 +1,16 @@
 """The twin's own control API under /_twin/: health, the shared clock, injected faults, EC2 timings, health and
-power history, and the timings of IAM propagation, DynamoDB table creation and Lambda function states."""
+power history, newer images, EBS volumes on a customer-managed KMS key, SSM ClientToken reuse, and the timings of
+IAM propagation, DynamoDB table creation and Lambda function states.
+
+- `POST /_twin/ec2/volume-encryption`
+  `{"instance_id": "i-...", "kms_key_arn": "arn:aws:kms:<region>:<account>:key/<id>"}`
+  -> `{"instance_id", "kms_key_arn", "volume_ids"}`: every EBS volume attached to the instance is now encrypted with
+  that customer-managed key, so a StartInstances by a caller not allowed `kms:CreateGrant` on it is accepted and
+  the instance goes pending, then stopped with `Client.InternalError: Client error on launch` (ebs_encryption.py;
+  `TwinControl.encrypt_volumes`). 400 naming the field for a bad body, 404 for an instance EC2 does not have.
+
+The other endpoints are listed in emulator/aws/README.md, each with its TwinControl method.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +26,7 @@ from moto.ec2.exceptions import InvalidInstanceIdError
 
 from emulator.automation import TokenReuse
 from emulator.aws.dynamodb_lifecycle import TableLifecycle
+from emulator.aws.ebs_encryption import CustomerManagedKeys, VolumeEncryptionRequestError
 from emulator.aws.ec2_lifecycle import Ec2Lifecycle
 from emulator.aws.faults import FaultRegistry, FaultSpecError, parse_fault
 from emulator.aws.iam_propagation import IamPropagation
@@ -56,8 +68,10 @@ class ControlApi:
         account_id: str,
         region: str,
         automation: Callable[[], Any],
+        customer_managed_keys: CustomerManagedKeys,
     ) -> None:
         self._clock = clock
+        self._customer_managed_keys = customer_managed_keys
         self._faults = faults
         self._ec2 = ec2
         self._account_id = account_id
@@ -73,6 +87,7 @@ class ControlApi:
             ("POST", "/_twin/ec2/instance-health"): self._set_instance_health,
             ("GET", "/_twin/ec2/power-history"): self._power_history,
             ("POST", "/_twin/ec2/images"): self._publish_image,
+            ("POST", "/_twin/ec2/volume-encryption"): self._encrypt_volumes,
             ("GET", "/_twin/ssm/client-token-reuse"): lambda _body: self._token_reuse(),
             ("POST", "/_twin/ssm/client-token-reuse"): self._set_token_reuse,
         }
@@ -181,6 +196,19 @@ class ControlApi:
         except ImageRequestError as error:
             raise BadRequest(error.field, str(error)) from None
         return _reply(200, image.as_dict())
+
+    def _encrypt_volumes(self, body: Any) -> Reply:
+        """{"instance_id": ..., "kms_key_arn": ...}: the instance's EBS volumes use that customer-managed key."""
+        try:
+            encrypted = self._customer_managed_keys.encrypt(self._ec2_backend(), body)
+        except VolumeEncryptionRequestError as error:
+            if error.status != 400:
+                return _error(error.status, error.field, str(error))
+            raise BadRequest(error.field, str(error)) from None
+        return _reply(200, encrypted.as_dict())
+
+    def _ec2_backend(self) -> Any:
+        return get_backend("ec2")[self._account_id][self._region]
 
     def _set_instance_health(self, body: Any) -> Reply:
         if not isinstance(body, dict):

@@ -9,6 +9,9 @@ so every reader of the state sees the same thing):
   default (`reboot_status_dip_seconds` 0) checks that were `ok` stay `ok` (the stricter reading: `ok` right after
   RebootInstances proves nothing). A test that wants the kinder reading sets a dip through /_twin/ec2/timings, and
   the checks then read `initializing` for that long after each accepted reboot;
+- a start whose launch check fails (`launch_check`, e.g. ebs_encryption.py: EBS volumes on a customer-managed KMS
+  key that the caller may not grant EC2 the use of) is accepted, leaves the instance `pending` for
+  `pending_seconds` as usual, and then ends `stopped` with the check's StateReason and StateTransitionReason;
 - an instance marked impaired reports an `impaired` instance status check until marked ok again;
 - DescribeInstanceStatus lists running instances only unless IncludeAllInstances is true (moto's own behaviour,
   as AWS documents it), so a pending instance is absent from the default answer;
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moto.ec2.exceptions import EC2ClientError
-from moto.ec2.models.instances import Instance, InstanceBackend
+from moto.ec2.models.instances import Instance, InstanceBackend, StateReason
 
 from emulator.aws.timings import TimedModel, VirtualTimings
 from emulator.clock import Clock
@@ -54,6 +57,19 @@ class Ec2Timings(VirtualTimings):
     start_initializing_seconds: float = 90.0
 
 
+@dataclass(frozen=True)
+class LaunchFailure:
+    """Why a start EC2 accepted could not complete: what DescribeInstances reports once the instance is stopped."""
+
+    code: str  # StateReason.Code, e.g. Client.InternalError
+    message: str  # StateReason.Message
+    transition_reason: str  # StateTransitionReason
+
+
+# Decides, inside the StartInstances call, whether the start of `instance` will fail; None lets it complete.
+LaunchCheck = Callable[[Instance], LaunchFailure | None]
+
+
 @dataclass
 class _InstanceTimeline:
     """What the twin knows beyond moto about one instance: a transition in flight and its status-check window."""
@@ -61,6 +77,8 @@ class _InstanceTimeline:
     instance: Instance
     transition_to: tuple[str, int] | None = None
     transition_at: float = 0.0
+    # Set when the transition in flight is a start that will fail: the reason the instance then reports.
+    failure: LaunchFailure | None = None
     initializing_until: float = 0.0
     impaired: bool = False
 
@@ -84,8 +102,11 @@ class IncorrectStateError(EC2ClientError):
 class Ec2Lifecycle(TimedModel[Ec2Timings]):
     """Per-instance timelines on the shared clock; moto's EC2 models consult it once `install` has run."""
 
-    def __init__(self, clock: Clock, timings: Ec2Timings | None = None) -> None:
+    def __init__(
+        self, clock: Clock, timings: Ec2Timings | None = None, launch_check: LaunchCheck | None = None
+    ) -> None:
         super().__init__(clock, timings or Ec2Timings(), threading.RLock())
+        self._launch_check = launch_check
         self._timelines: dict[str, _InstanceTimeline] = {}
         # Kept apart from the timelines, which moto's instance objects key, so a terminated instance's history stays.
         self._power_history: dict[str, list[PowerEvent]] = {}
@@ -116,13 +137,24 @@ class Ec2Lifecycle(TimedModel[Ec2Timings]):
             for timeline in self._timelines.values():
                 if timeline.transition_to is not None and timeline.transition_at <= now:
                     _set_state(timeline.instance, timeline.transition_to)
+                    if timeline.failure is not None:
+                        _set_reason(timeline.instance, timeline.failure)
                     timeline.transition_to = None
+                    timeline.failure = None
 
-    def _begin(self, instance: Instance, during: tuple[str, int], then: tuple[str, int], seconds: float) -> None:
+    def _begin(
+        self,
+        instance: Instance,
+        during: tuple[str, int],
+        then: tuple[str, int],
+        seconds: float,
+        failure: LaunchFailure | None = None,
+    ) -> None:
         timeline = self._timeline(instance)
         _set_state(instance, during)
         timeline.transition_to = then
         timeline.transition_at = self._clock.now() + seconds
+        timeline.failure = failure
         if then == RUNNING:
             timeline.initializing_until = timeline.transition_at + self.timings.start_initializing_seconds
 
@@ -143,10 +175,16 @@ class Ec2Lifecycle(TimedModel[Ec2Timings]):
         with self._lock:
             for instance in instances:
                 if previous.get(instance.id) == "stopped":
-                    self._begin(instance, PENDING, RUNNING, self.timings.pending_seconds)
+                    self._begin_start(instance)
                     self._record(instance, "start")
                 elif previous.get(instance.id) == "pending":
                     self._keep_in_flight(instance, PENDING)
+
+    def _begin_start(self, instance: Instance) -> None:
+        """pending, then running; or, when the launch check fails, pending for as long and then stopped."""
+        failure = self._launch_check(instance) if self._launch_check is not None else None
+        then = RUNNING if failure is None else STOPPED
+        self._begin(instance, PENDING, then, self.timings.pending_seconds, failure)
 
     def before_stop(self, instances: list[Instance]) -> dict[str, str]:
         self.settle()
@@ -206,6 +244,11 @@ class Ec2Lifecycle(TimedModel[Ec2Timings]):
 
 def _set_state(instance: Instance, state: tuple[str, int]) -> None:
     instance._state.name, instance._state.code = state
+
+
+def _set_reason(instance: Instance, failure: LaunchFailure) -> None:
+    instance._reason = failure.transition_reason
+    instance.state_reason = StateReason(failure.message, failure.code)
 
 
 # --- patching moto -------------------------------------------------------------------------------------------------

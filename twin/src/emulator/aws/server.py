@@ -21,10 +21,12 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from emulator.automation import AutomationError, AutomationService, validate_document
 from emulator.aws import ec2_lifecycle
 from emulator.aws.automation_front import AutomationFront, parse_json_object
+from emulator.aws.callers import signed_with
 from emulator.aws.clients import TwinClientFactory
 from emulator.aws.control import ControlApi
 from emulator.aws.documents import MotoDocumentSource
 from emulator.aws.dynamodb_lifecycle import TableLifecycle
+from emulator.aws.ebs_encryption import CustomerManagedKeys
 from emulator.aws.ec2_lifecycle import Ec2Lifecycle
 from emulator.aws.faults import FaultRegistry
 from emulator.aws.function_urls import FunctionUrlHost
@@ -59,7 +61,8 @@ class AwsTwin:
         self.clock = clock
         self.settings = settings
         self.faults = FaultRegistry()
-        self.ec2 = Ec2Lifecycle(clock)
+        self.customer_managed_keys = CustomerManagedKeys(settings.account_id, settings.region)
+        self.ec2 = Ec2Lifecycle(clock, launch_check=self.customer_managed_keys.launch_failure)
         self.iam = IamPropagation(clock)
         self.tables = TableLifecycle(clock)
         self.functions = FunctionStates(clock, settings.account_id, settings.region)
@@ -79,6 +82,7 @@ class AwsTwin:
             settings.account_id,
             settings.region,
             self.engine,
+            self.customer_managed_keys,
         )
         self._automation = AutomationFront(self.engine, validate_document, self.documents)
         self._function_urls = FunctionUrlHost(settings, clock)
@@ -145,7 +149,9 @@ class AwsTwin:
             role_name = changed_role_name(request)
             if role_name is not None:
                 return respond(start_response, self._moto_noting_role_change(role_name, environ))
-            return self._moto(environ, start_response)
+            # moto answers in this thread; what it runs (the EC2 lifecycle's hooks) may ask who signed the request.
+            with signed_with(request.access_key_id):
+                return self._moto(environ, start_response)
         except Exception as error:
             # moto raises on what it has not implemented; answer like AWS would rather than drop the connection.
             log.exception("moto failed on %s %s (%s)", request.service, request.operation, request.path)

@@ -29,7 +29,9 @@ JSON_STYLE = "json"
 QUERY_STYLE = "query"
 REST_STYLE = "rest"
 
-_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/(?P<region>[^/,\s]+)/(?P<service>[^/,\s]+)/aws4_request")
+_CREDENTIAL_SCOPE = re.compile(
+    r"Credential=(?P<access_key_id>[^/,\s]+)/\d{8}/(?P<region>[^/,\s]+)/(?P<service>[^/,\s]+)/aws4_request"
+)
 _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # Bodies larger than this are never form or JSON API calls we need to inspect (S3 uploads, Lambda zips).
 _MAX_INSPECTED_BODY = 8 * 1024 * 1024
@@ -47,6 +49,8 @@ class AwsRequest:
     style: str
     body: bytes
     target: str | None = None
+    # The access key the request was signed with (SigV4 Authorization header), or None.
+    access_key_id: str | None = None
 
     @property
     def is_ec2(self) -> bool:
@@ -60,16 +64,18 @@ def read_request(environ: dict[str, Any]) -> AwsRequest:
     scope = _CREDENTIAL_SCOPE.search(authorization)
     service = scope.group("service").lower() if scope else None
     region = scope.group("region") if scope else None
+    signer = scope.group("access_key_id") if scope else None
     method = environ.get("REQUEST_METHOD", "GET").upper()
     path = environ.get("PATH_INFO", "/")
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
-        return AwsRequest(method, path, service, region, target.rsplit(".", 1)[-1], JSON_STYLE, body, target)
+        operation = target.rsplit(".", 1)[-1]
+        return AwsRequest(method, path, service, region, operation, JSON_STYLE, body, target, access_key_id=signer)
     action = _action_of(environ, body)
     if action:
-        return AwsRequest(method, path, service, region, action, QUERY_STYLE, body)
+        return AwsRequest(method, path, service, region, action, QUERY_STYLE, body, access_key_id=signer)
     operation = rest_operation(service, method, path) if service else None
-    return AwsRequest(method, path, service, region, operation, REST_STYLE, body)
+    return AwsRequest(method, path, service, region, operation, REST_STYLE, body, access_key_id=signer)
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

@@ -6,13 +6,36 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from emulator.automation.signals import Signal, SignalChannel, StepCancelledError, StepTimedOutError
 from emulator.automation.variables import VariableScope
 from emulator.clock import ScaledClock
 
 ClientFactory = Callable[[str], Any]
+
+
+class RoleAssumptionError(Exception):
+    """The role a document names in assumeRole could not be assumed."""
+
+
+@dataclass(frozen=True)
+class RoleSession:
+    """AWS access as one assumed role: the clients steps call AWS with, and the environment scripts run in."""
+
+    client_factory: ClientFactory
+    script_environment: dict[str, str] | None
+
+
+@runtime_checkable
+class RoleAssumingClientFactory(Protocol):
+    """A client factory that can also act as another role, as SSM acts as a document's assumeRole."""
+
+    def __call__(self, service_name: str) -> Any: ...
+
+    def assume_role(self, role_arn: str, session_name: str) -> RoleSession:
+        """Clients and script environment with the role's credentials; raises RoleAssumptionError."""
+        ...
 
 
 class StepFailedError(Exception):
