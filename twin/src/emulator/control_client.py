@@ -71,6 +71,19 @@ class EncryptedVolumes(TypedDict):
     volume_ids: list[str]
 
 
+class ScheduleFiring(TypedDict):
+    """One time an EventBridge Scheduler schedule came due on the twin's clock."""
+
+    schedule_arn: str
+    name: str
+    group: str
+    due_at: float  # twin epoch seconds
+    fired_at: float
+    target_arn: str
+    ok: bool  # the target was invoked and did not fail
+    error: str | None  # why not: the role, the target, the function's error, or an expression the twin cannot run
+
+
 class Delivery(TypedDict):
     """One webhook delivery attempt of the Sumo twin."""
 
@@ -263,6 +276,10 @@ class TwinControl:
         then stopped with Client.InternalError (emulator/aws/ebs_encryption.py)."""
         body = {"instance_id": instance_id, "kms_key_arn": kms_key_arn}
         return self._call("aws", "POST", "ec2/volume-encryption", json=body)
+
+    def schedule_firings(self) -> list[ScheduleFiring]:
+        """Every time a schedule came due on the twin's clock, oldest first (emulator/aws/schedules.py)."""
+        return self._call("aws", "GET", "scheduler/firings")["firings"]
 
     def client_token_reuse(self) -> str:
         """What an identical StartAutomationExecution with a used ClientToken gets: "refuse" (the default) or

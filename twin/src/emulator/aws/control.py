@@ -9,6 +9,10 @@ IAM propagation, DynamoDB table creation and Lambda function states.
   the instance goes pending, then stopped with `Client.InternalError: Client error on launch` (ebs_encryption.py;
   `TwinControl.encrypt_volumes`). 400 naming the field for a bad body, 404 for an instance EC2 does not have.
 
+- `GET /_twin/scheduler/firings` -> `{"firings": [{"schedule_arn", "name", "group", "due_at", "fired_at",
+  "target_arn", "ok", "error"}]}`: each time an EventBridge Scheduler schedule came due on the twin's clock and
+  what became of it (schedules.py; `TwinControl.schedule_firings`).
+
 The other endpoints are listed in emulator/aws/README.md, each with its TwinControl method.
 """
 
@@ -32,6 +36,7 @@ from emulator.aws.faults import FaultRegistry, FaultSpecError, parse_fault
 from emulator.aws.iam_propagation import IamPropagation
 from emulator.aws.images import ImageRequestError, publish_image
 from emulator.aws.lambda_states import FunctionStates
+from emulator.aws.schedules import ScheduleRunner
 from emulator.aws.timings import InvalidTiming, TimedModel
 from emulator.aws.wire import Reply
 from emulator.clock import ScaledClock
@@ -69,6 +74,7 @@ class ControlApi:
         region: str,
         automation: Callable[[], Any],
         customer_managed_keys: CustomerManagedKeys,
+        schedules: ScheduleRunner,
     ) -> None:
         self._clock = clock
         self._customer_managed_keys = customer_managed_keys
@@ -90,6 +96,7 @@ class ControlApi:
             ("POST", "/_twin/ec2/volume-encryption"): self._encrypt_volumes,
             ("GET", "/_twin/ssm/client-token-reuse"): lambda _body: self._token_reuse(),
             ("POST", "/_twin/ssm/client-token-reuse"): self._set_token_reuse,
+            ("GET", "/_twin/scheduler/firings"): lambda _body: _reply(200, {"firings": schedules.firings()}),
         }
         timed: dict[str, TimedModel[Any]] = {"ec2": ec2, "iam": iam, "dynamodb": tables, "lambda": functions}
         for service, holder in timed.items():

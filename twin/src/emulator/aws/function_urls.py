@@ -29,7 +29,7 @@ from emulator.aws.function_url_events import (
     forbidden,
     not_found,
 )
-from emulator.aws.lambda_runtime import FunctionVersion, LambdaRuntime
+from emulator.aws.lambda_runtime import FunctionVersion, Invocation, LambdaRuntime
 from emulator.clock import Clock
 from emulator.service_contract import TwinSettings, WSGIApp
 
@@ -157,6 +157,17 @@ class FunctionUrlHost:
             source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
         )
         event = build_event(request, url_id, function.region, self._clock.now())
+        invocation = self.invoke(function, event)
+        if not invocation.ok:
+            return bad_gateway()
+        return build_response(invocation.result)
+
+    def invoke(self, function: Any, event: dict[str, Any]) -> Invocation:
+        """Run moto's `function` (its latest version) on `event` in one of its warm workers, as Lambda's Invoke
+        does; the Function URLs and the scheduler (schedules.py) both invoke through here."""
+        if not function.code_bytes:
+            LOG.warning("function %s has no zip code the twin can run", function.function_name)
+            return Invocation(ok=False, error_type="Runtime.InvalidEntrypoint", error_message="no zip code to run")
         version = FunctionVersion(
             function_name=function.function_name,
             function_arn=function.function_arn,
@@ -168,13 +179,7 @@ class FunctionUrlHost:
             memory_mb=int(function.memory_size or 128),
             region=function.region,
         )
-        if not function.code_bytes:
-            LOG.warning("function %s has no zip code the twin can run", function.function_name)
-            return bad_gateway()
-        invocation = self._runtime.invoke(version, function.code_bytes, event)
-        if not invocation.ok:
-            return bad_gateway()
-        return build_response(invocation.result)
+        return self._runtime.invoke(version, function.code_bytes, event)
 
     @staticmethod
     def _find_function(url_id: str) -> Any | None:

@@ -32,6 +32,7 @@ from emulator.aws.faults import FaultRegistry
 from emulator.aws.function_urls import FunctionUrlHost
 from emulator.aws.iam_propagation import IamPropagation, changed_role_name
 from emulator.aws.lambda_states import FunctionStates
+from emulator.aws.schedules import ScheduleRunner
 from emulator.aws.wire import (
     JSON_STYLE,
     AwsRequest,
@@ -72,6 +73,8 @@ class AwsTwin:
         self._engine: Any = None
         self._engine_lock = threading.Lock()
         self._moto = DomainDispatcherApplication(create_backend_app)
+        self._function_urls = FunctionUrlHost(settings, clock)
+        self.schedules = ScheduleRunner(clock, settings.account_id, settings.region, self._function_urls.invoke)
         self._control = ControlApi(
             clock,
             self.faults,
@@ -83,9 +86,9 @@ class AwsTwin:
             settings.region,
             self.engine,
             self.customer_managed_keys,
+            self.schedules,
         )
         self._automation = AutomationFront(self.engine, validate_document, self.documents)
-        self._function_urls = FunctionUrlHost(settings, clock)
         # DynamoDB applies each conditional write atomically; moto does not lock, so the twin applies them in turn.
         self._dynamodb_lock = threading.Lock()
         # Patched in at once, not in start(): the HTTP server may take requests before start() is called.
@@ -106,9 +109,12 @@ class AwsTwin:
             return self._engine
 
     def start(self) -> None:
-        """Nothing runs in the background: EC2 state follows the clock lazily and executions own their threads."""
+        """The scheduler's thread fires EventBridge Scheduler schedules at twin time; the rest runs lazily: EC2 state
+        follows the clock when read, and executions own their threads."""
+        self.schedules.start()
 
     def stop(self) -> None:
+        self.schedules.stop()
         self._function_urls.stop()
         if self._engine is not None:
             self._engine.close()
@@ -146,6 +152,8 @@ class AwsTwin:
                 return respond(start_response, self._dynamodb(request, environ))
             if self.functions.handles(request):
                 return respond(start_response, self._lambda(request, environ))
+            if request.service == "scheduler" and request.method in ("POST", "PUT"):
+                return respond(start_response, self._scheduler_write(request, environ))
             role_name = changed_role_name(request)
             if role_name is not None:
                 return respond(start_response, self._moto_noting_role_change(role_name, environ))
@@ -190,6 +198,14 @@ class AwsTwin:
             return error_response(request, *refused)
         status, headers, body = self._moto_reply(environ)
         return status, headers, self.functions.answered(request, status, body)
+
+    def _scheduler_write(self, request: AwsRequest, environ: dict[str, Any]) -> Reply:
+        """A CreateSchedule/UpdateSchedule goes to moto; once it succeeds the scheduler notes the twin time, from
+        which a rate() schedule counts its periods."""
+        status, headers, body = self._moto_reply(environ)
+        if 200 <= status < 300 and request.path.startswith("/schedules/"):
+            self.schedules.note_written(request.path, request.body)
+        return status, headers, body
 
     def _moto_noting_role_change(self, role_name: str, environ: dict[str, Any]) -> Reply:
         """Pass a CreateRole/UpdateAssumeRolePolicy to moto; if it succeeds, the role starts propagating."""
