@@ -97,6 +97,9 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
         assert run.returncode == 0, f"{run.stdout}\n{run.stderr}"
         (monitor,) = sumo.twin.backend.library.monitors()
         clock: ScaledClock = sumo.twin.backend.clock  # type: ignore[assignment]
+        # The clock moves only when the test moves it: each pass then runs exactly on its minute boundary, and a call
+        # at the very start of a minute is inside or outside a window however long the test takes between steps.
+        clock.set_speed(1e-6)
         # The day starts at the next whole minute, so every pass is on a minute boundary.
         start = datetime.fromtimestamp((int(clock.now()) // 60 + 1) * 60, tz=UTC)
         yield Day(

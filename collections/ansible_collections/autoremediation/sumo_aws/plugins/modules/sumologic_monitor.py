@@ -112,7 +112,9 @@ options:
     description: JSON template that replaces the connection's resolution payload for this monitor.
     type: str
   evaluation_delay:
-    description: How far the evaluation window is shifted into the past, such as C(0m) or C(5m).
+    description:
+      - How far the evaluation window is shifted into the past, such as C(0m) or C(5m). The default is the API's.
+      - Sumo Logic runs log monitors two minutes behind whatever this says below that.
     type: str
     default: 0m
   is_disabled:
@@ -148,8 +150,8 @@ EXAMPLES = r"""
       _sourceCategory=prod/api "/api/data" response_time
       | parse regex "response_time=(?<response_time>[0-9.]+)ms"
       | num(response_time)
-      | where response_time > 3000
-      | count as slow_calls
+      | if(response_time > 3000, 1, 0) as is_slow
+      | sum(is_slow) as slow_calls
     trigger_field: slow_calls
     threshold: 5
     threshold_type: GreaterThan

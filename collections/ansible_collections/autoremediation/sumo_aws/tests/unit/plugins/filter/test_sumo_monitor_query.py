@@ -19,8 +19,8 @@ EXPECTED_REGEX_QUERY = "\n".join(
         r'| parse regex "\"(?:GET|POST|PUT|DELETE|PATCH) (?<path>/api/data)[^\"]*\" (?<status>\d{3}) '
         r'.*response_time=(?<response_time>[0-9.]+)ms"',
         "| num(response_time)",
-        "| where response_time > 3000",
-        "| count as slow_calls",
+        "| if(response_time > 3000, 1, 0) as is_slow",
+        "| sum(is_slow) as slow_calls",
     )
 )
 
@@ -36,19 +36,19 @@ def test_latency_json_query_reads_the_path_and_duration_fields() -> None:
         '| json field=_raw "path", "ms" as path, response_time',
         '| where path = "/api/data" or path matches "/api/data?*"',
         "| num(response_time)",
-        "| where response_time > 3000",
-        "| count as slow_calls",
+        "| if(response_time > 3000, 1, 0) as is_slow",
+        "| sum(is_slow) as slow_calls",
     ]
 
 
 def test_seconds_unit_compares_with_seconds() -> None:
     settings = {"source_category": "prod/api", "latency_unit": "s", "latency_threshold_seconds": 2.5}
-    assert "| where response_time > 2.5" in render_monitor_query(settings)
+    assert "| if(response_time > 2.5, 1, 0) as is_slow" in render_monitor_query(settings)
     assert latency_threshold(settings) == 2.5
 
 
 def test_fractional_seconds_become_whole_milliseconds() -> None:
-    assert "| where response_time > 1500\n" in render_monitor_query(
+    assert "| if(response_time > 1500, 1, 0) as is_slow\n" in render_monitor_query(
         {"source_category": "a", "latency_threshold_seconds": 1.5}
     )
 
