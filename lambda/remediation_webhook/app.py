@@ -19,14 +19,34 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .auth import is_authorized
 from .aws_clients import AwsClients, build_clients
 from .config import ConfigError, Settings
-from .notify import escalation_message, publish, recovered_message
+from .fleet import fleet_brake
+from .guard_model import GuardRules
+from .notify import (
+    VerifiedFix,
+    escalation_message,
+    fleet_message,
+    not_fixed_message,
+    publish,
+    recovered_message,
+    relapse_message,
+)
 from .parameters import ParameterReader
 from .payload import Alert, AlertKind, PayloadError, decode_body, kind_of, parse_alert, trigger_type_of
 from .request import RequestRejected, WebhookRequest, read_request
 from .responses import error_response, json_response
-from .runbook import start_execution, start_request
+from .runbook import action_taken, client_token, start_execution, start_request
 from .state import DecisionStore, Verdict
 from .targets import Target, targets_for
+from .timer import (
+    TimerEventError,
+    VerificationTimer,
+    create_timer,
+    delete_timer,
+    due_at,
+    is_timer_event,
+    parse_timer_event,
+    read_timer,
+)
 
 logger = Logger()  # service name from POWERTOOLS_SERVICE_NAME
 
@@ -67,13 +87,15 @@ def build_runtime(
         settings.switch_parameter,
         settings.switch_cache_seconds,
     )
-    store = DecisionStore(
-        clients.dynamodb,
-        settings.state_table,
+    rules = GuardRules(
         settings.cooldown_seconds,
         settings.max_attempts,
         settings.attempt_window_seconds,
+        settings.relapse_seconds,
+        settings.max_relapses,
+        settings.circuit_heal_seconds,
     )
+    store = DecisionStore(clients.dynamodb, settings.state_table, rules)
     return Runtime(settings, clients, parameters, store, clock)
 
 
@@ -104,9 +126,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def handle_event(event: Any, runtime: Runtime) -> dict[str, Any]:
-    """The whole webhook as a plain function of the event and the runtime; never raises."""
+    """The whole webhook (or a verification timer's invocation) as a plain function of the event and the runtime;
+    never raises."""
     try:
+        if is_timer_event(event):
+            return handle_timer(event, runtime)
         return _handle(event, runtime)
+    except TimerRetryError:
+        raise  # the one error that must reach Lambda, which retries an asynchronous invocation
     except Exception as error:
         # A bug, not an expected failure: log the type only, since a message could echo request content.
         _log("failed", None, reason=f"unexpected {type(error).__name__}", level="exception")
@@ -150,14 +177,45 @@ def _handle_authorized(request: WebhookRequest, runtime: Runtime) -> dict[str, A
 
 
 def announce_recovery(alert: Alert, targets: list[Target], runtime: Runtime) -> dict[str, Any]:
-    subject, message = recovered_message(alert, [target.label for target in targets], runtime.clock())
+    """The alert resolved: verify each target's open start it decided, then send the one recovered message."""
+    now = runtime.clock()
+    try:
+        fixes = [fix for target in targets if (fix := _verify(alert, target, runtime, now)) is not None]
+    except AWS_ERRORS as error:
+        _log("failed", alert.alert_key, status=502, reason=f"verification: {_error_code(error)}", level="error")
+        return error_response(502, "upstream error", alert_id=alert.alert_key)
+    subject, message = recovered_message(alert, [target.label for target in targets], now, fixes)
     try:
         message_id = publish(runtime.clients.sns, runtime.settings.topic_arn, subject, message)
     except AWS_ERRORS as error:
         _log("failed", alert.alert_key, status=502, reason=f"recovered notice: {_error_code(error)}")
         return error_response(502, "upstream error", alert_id=alert.alert_key)
-    _log("recovered", alert.alert_key, message_id=message_id)
-    return json_response(200, {"status": "recovered", "alert_id": alert.alert_key, "message_id": message_id})
+    for fix in fixes:
+        times = {key: value for key, value in fix.as_dict().items() if key not in ("target", "execution_id")}
+        _log("verified", alert.alert_key, fix.execution_id, target=fix.target, **times)
+    _log("recovered", alert.alert_key, message_id=message_id, verified=len(fixes))
+    body = {"status": "recovered", "alert_id": alert.alert_key, "message_id": message_id}
+    return json_response(200, {**body, "verified": [fix.as_dict() for fix in fixes]})
+
+
+def _verify(alert: Alert, target: Target, runtime: Runtime, now: float) -> VerifiedFix | None:
+    verification = runtime.store.verify(target.label, alert.monitor_id, now)
+    if verification is None or not verification.verified:
+        return None
+    timer: VerificationTimer | None = None
+    if runtime.settings.verifies:
+        token = client_token(verification.alert_key, target.label)
+        timer = read_timer(runtime.clients.scheduler, runtime.settings, token)
+        delete_timer(runtime.clients.scheduler, runtime.settings, token)
+    alert_started_at = int(verification.alert_key.rpartition(":")[2] or 0) // 1000
+    return VerifiedFix(
+        target.label,
+        timer.execution_id if timer else None,
+        alert_started_at,
+        verification.decided_at,
+        int(now),
+        verification.relapses,
+    )
 
 
 def remediate(alert: Alert, targets: list[Target], runtime: Runtime) -> dict[str, Any]:
@@ -169,6 +227,9 @@ def remediate(alert: Alert, targets: list[Target], runtime: Runtime) -> dict[str
     if not enabled:
         _log("suppressed", alert.alert_key, reason="kill switch disabled")
         return json_response(200, {"status": "disabled", "alert_id": alert.alert_key, "execution_id": None})
+    brake = fleet_brake(alert, runtime.settings)
+    if brake is not None:
+        return _brake_fleet(alert, targets, runtime, *brake)
     outcomes = [remediate_target(alert, target, runtime) for target in targets]
     execution_id = next((outcome.execution_id for outcome in outcomes if outcome.execution_id), None)
     body = {"alert_id": alert.alert_key, "execution_id": execution_id, "targets": [o.as_dict() for o in outcomes]}
@@ -200,9 +261,19 @@ def remediate_target(alert: Alert, target: Target, runtime: Runtime) -> TargetOu
             return TargetOutcome(target.label, "started", None, reason)
         dry_run = runtime.settings.dry_run
         _log("started", alert.alert_key, execution_id, target=target.label, dry_run=dry_run)
+        _set_timer(alert, target, runtime, request["ClientToken"], execution_id, now)
         return TargetOutcome(target.label, "started", execution_id)
     if decision.verdict is Verdict.EXHAUSTED:
         return _escalate(alert, target, runtime, decision.retry_at, now)
+    if decision.verdict is Verdict.CIRCUIT_OPEN:
+        try:
+            runtime.store.mark_unhealthy(target.label)
+        except AWS_ERRORS as error:
+            return _failed(alert, target, f"state write: {_error_code(error)}")
+        _log("suppressed", alert.alert_key, target=target.label, reason="circuit open")
+        return TargetOutcome(target.label, "suppressed", reason="circuit open")
+    if decision.verdict is Verdict.RELAPSING:
+        return _open_circuit_for_relapse(alert, target, runtime, now)
     execution_id = None
     if decision.replayable and decision.start_request is not None:
         try:
@@ -214,6 +285,110 @@ def remediate_target(alert: Alert, target: Target, runtime: Runtime) -> TargetOu
     reason = decision.verdict.value
     _log("suppressed", alert.alert_key, execution_id, target=target.label, reason=reason)
     return TargetOutcome(target.label, "suppressed", execution_id, reason)
+
+
+def _set_timer(alert: Alert, target: Target, runtime: Runtime, token: str, execution_id: str, now: float) -> None:
+    """Set the verification timer of a start; a dry run changes nothing, so there is nothing to verify."""
+    settings = runtime.settings
+    if settings.dry_run or not settings.verifies:
+        return
+    timer = VerificationTimer(
+        target.label,
+        alert.alert_key,
+        alert.monitor_id,
+        alert.name,
+        alert.trigger_type,
+        alert.trigger_time_start // 1000,
+        execution_id,
+        int(now),
+        due_at(now, settings),
+    )
+    try:
+        create_timer(runtime.clients.scheduler, settings, token, timer)
+    except AWS_ERRORS as error:
+        # The start stands; its resolution still verifies it, but no NOT FIXED can follow if it never resolves.
+        reason = f"verification timer: {_error_code(error)}"
+        _log("failed", alert.alert_key, execution_id, target=target.label, reason=reason, level="error")
+
+
+def handle_timer(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    """A verification window ended: if its start is still open, escalate NOT FIXED once and open the circuit."""
+    try:
+        timer = parse_timer_event(event)
+    except TimerEventError as error:
+        _log("rejected", None, reason="invalid timer event", detail=str(error), level="error")
+        return {"status": "rejected", "error": str(error)}
+    now = runtime.clock()
+    try:
+        not_fixed = runtime.store.expire(timer.target, timer.alert_key, now)
+    except AWS_ERRORS as error:
+        reason = f"state write: {_error_code(error)}"
+        _log("failed", timer.alert_key, timer.execution_id, target=timer.target, reason=reason, level="error")
+        raise TimerRetryError("the state table could not be written") from None
+    if not not_fixed:
+        _log("verified", timer.alert_key, timer.execution_id, target=timer.target, reason="resolved or superseded")
+        return {"status": "closed", "target": timer.target}
+    subject, message = not_fixed_message(timer, action_taken(runtime.clients.ssm, timer.execution_id), now)
+    try:
+        message_id = publish(runtime.clients.sns, runtime.settings.topic_arn, subject, message)
+    except AWS_ERRORS as error:
+        with contextlib.suppress(*AWS_ERRORS):
+            runtime.store.release_expiry(timer.target, timer.alert_key)
+        reason = f"not fixed publish: {_error_code(error)}"
+        _log("failed", timer.alert_key, timer.execution_id, target=timer.target, reason=reason, level="error")
+        raise TimerRetryError("the NOT FIXED escalation could not be published") from None
+    _log("not_fixed", timer.alert_key, timer.execution_id, target=timer.target, circuit="open", escalation=message_id)
+    return {"status": "not_fixed", "target": timer.target, "message_id": message_id}
+
+
+class TimerRetryError(RuntimeError):
+    """Raised out of the handler so that Lambda retries the timer's asynchronous invocation."""
+
+
+def _open_circuit_for_relapse(alert: Alert, target: Target, runtime: Runtime, now: float) -> TargetOutcome:
+    try:
+        opened = runtime.store.open_circuit(target.label, now)
+    except AWS_ERRORS as error:
+        return _failed(alert, target, f"state write: {_error_code(error)}")
+    if opened:
+        subject, message = relapse_message(alert, target.label, runtime.settings.max_relapses, now)
+        try:
+            message_id = publish(runtime.clients.sns, runtime.settings.topic_arn, subject, message)
+        except AWS_ERRORS as error:
+            return _failed(alert, target, f"relapse escalation publish: {_error_code(error)}")
+        _log("suppressed", alert.alert_key, target=target.label, reason="circuit open", escalation=message_id)
+    else:
+        _log("suppressed", alert.alert_key, target=target.label, reason="circuit open")
+    return TargetOutcome(target.label, "suppressed", reason="circuit open")
+
+
+def _brake_fleet(
+    alert: Alert, targets: list[Target], runtime: Runtime, instances: list[str], limit: str
+) -> dict[str, Any]:
+    """Too many instances alert at once: start nothing, escalate once per alert."""
+    now = runtime.clock()
+    body: dict[str, Any] = {"alert_id": alert.alert_key, "execution_id": None, "instances": instances}
+    message_id = ""
+    try:
+        first = runtime.store.claim_fleet_escalation(alert.alert_key, now)
+    except AWS_ERRORS as error:
+        _log("failed", alert.alert_key, status=502, reason=f"fleet escalation: {_error_code(error)}", level="error")
+        return error_response(502, "upstream error", **body)
+    if first:
+        subject, message = fleet_message(alert, instances, limit, now)
+        try:
+            message_id = publish(runtime.clients.sns, runtime.settings.topic_arn, subject, message)
+        except AWS_ERRORS as error:
+            with contextlib.suppress(*AWS_ERRORS):
+                runtime.store.release_fleet_escalation(alert.alert_key)  # so that Sumo's next delivery escalates
+            reason = f"fleet escalation publish: {_error_code(error)}"
+            _log("failed", alert.alert_key, status=502, reason=reason, level="error")
+            return error_response(502, "upstream error", **body)
+    for target in targets:
+        _log("suppressed", alert.alert_key, target=target.label, reason="fleet brake", limit=limit)
+    if first:
+        _log("escalated", alert.alert_key, reason="fleet brake", escalation=message_id, instances=len(instances))
+    return json_response(200, {"status": "suppressed", "reason": "fleet brake", **body})
 
 
 def _escalate(alert: Alert, target: Target, runtime: Runtime, retry_at: float, now: float) -> TargetOutcome:

@@ -14,23 +14,31 @@ CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 4}, co
 
 
 class AwsClients:
-    """SSM and DynamoDB, used by every alert, are built at once; SNS, used only for recoveries and escalations, on
-    first use, which keeps it off the cold start of the common path (each client costs ~20 ms to build)."""
+    """SSM and DynamoDB, used by every alert, are built at once; SNS (recoveries and escalations) and Scheduler (the
+    verification timer, set after a start) on first use, which keeps them off the cold start of the common path
+    (each client costs ~20 ms to build)."""
 
     def __init__(self, session: Any = None) -> None:
         # Endpoint, region and credentials come from the runtime environment (AWS_ENDPOINT_URL points at the twin).
         self._session = session or boto3.session.Session()
         self.ssm = self._session.client("ssm", config=CLIENT_CONFIG)
         self.dynamodb = self._session.client("dynamodb", config=CLIENT_CONFIG)
-        self._sns: Any = None
-        self._sns_lock = threading.Lock()
+        self._lazy: dict[str, Any] = {}
+        self._lazy_lock = threading.Lock()
+
+    def _client(self, service: str) -> Any:
+        with self._lazy_lock:
+            if service not in self._lazy:
+                self._lazy[service] = self._session.client(service, config=CLIENT_CONFIG)
+            return self._lazy[service]
 
     @property
     def sns(self) -> Any:
-        with self._sns_lock:
-            if self._sns is None:
-                self._sns = self._session.client("sns", config=CLIENT_CONFIG)
-            return self._sns
+        return self._client("sns")
+
+    @property
+    def scheduler(self) -> Any:
+        return self._client("scheduler")
 
 
 def build_clients() -> AwsClients:

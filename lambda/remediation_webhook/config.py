@@ -11,6 +11,8 @@ from dataclasses import dataclass
 INSTANCE_ID_PATTERN = r"^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$"
 INSTANCE_ID = re.compile(INSTANCE_ID_PATTERN)
 _TAG_SELECTOR = re.compile(r"^([^=\s][^=]{0,127})=(.{1,256})$")
+_FUNCTION_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$")
+_SCHEDULE_GROUP = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
 
 
@@ -45,6 +47,21 @@ class Settings:
     secret_cache_seconds: int = 300
     switch_cache_seconds: int = 30
     max_body_bytes: int = 65536
+    # The closed loop: the verification timer (an EventBridge Scheduler one-time schedule that invokes this function)
+    # and the circuit breaker. No timer is set when these three are empty (only tests that do not verify leave them so).
+    function_arn: str = ""
+    scheduler_role_arn: str = ""
+    schedule_group: str = ""
+    verify_seconds: int = 1020
+    relapse_seconds: int = 86400
+    max_relapses: int = 2
+    circuit_heal_seconds: int = 86400
+    fleet_max_concurrent: int = 2
+    fleet_max_share_percent: int = 50
+
+    @property
+    def verifies(self) -> bool:
+        return bool(self.function_arn and self.scheduler_role_arn and self.schedule_group)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -72,7 +89,32 @@ class Settings:
             secret_cache_seconds=_integer(environ, "REMEDIATION_SECRET_CACHE_SECONDS", 300, minimum=0),
             switch_cache_seconds=_integer(environ, "REMEDIATION_SWITCH_CACHE_SECONDS", 30, minimum=0),
             max_body_bytes=_integer(environ, "REMEDIATION_MAX_BODY_BYTES", 65536, minimum=1024),
+            **_closed_loop(environ),
         )
+
+
+def _closed_loop(environ: Mapping[str, str]) -> dict[str, object]:
+    timer = {
+        "function_arn": environ.get("REMEDIATION_FUNCTION_ARN", "").strip(),
+        "scheduler_role_arn": environ.get("REMEDIATION_SCHEDULER_ROLE_ARN", "").strip(),
+        "schedule_group": environ.get("REMEDIATION_SCHEDULE_GROUP", "").strip(),
+    }
+    if any(timer.values()) and not all(timer.values()):
+        missing = [f"REMEDIATION_{name.upper()}" for name, value in timer.items() if not value]
+        raise ConfigError(f"the verification timer needs all three of its variables, missing {', '.join(missing)}")
+    if timer["function_arn"] and not _FUNCTION_ARN.fullmatch(timer["function_arn"]):
+        raise ConfigError(f"REMEDIATION_FUNCTION_ARN must be a Lambda function ARN, got {timer['function_arn']!r}")
+    if timer["schedule_group"] and not _SCHEDULE_GROUP.fullmatch(timer["schedule_group"]):
+        raise ConfigError(f"REMEDIATION_SCHEDULE_GROUP must be 1-64 of [0-9A-Za-z-_.], got {timer['schedule_group']!r}")
+    return {
+        **timer,
+        "verify_seconds": _integer(environ, "REMEDIATION_VERIFY_SECONDS", 1020, minimum=60, maximum=86400),
+        "relapse_seconds": _integer(environ, "REMEDIATION_RELAPSE_SECONDS", 86400, minimum=0),
+        "max_relapses": _integer(environ, "REMEDIATION_MAX_RELAPSES", 2, minimum=0, maximum=100),
+        "circuit_heal_seconds": _integer(environ, "REMEDIATION_CIRCUIT_HEAL_SECONDS", 86400, minimum=0),
+        "fleet_max_concurrent": _integer(environ, "REMEDIATION_FLEET_MAX_CONCURRENT", 2, minimum=1),
+        "fleet_max_share_percent": _integer(environ, "REMEDIATION_FLEET_MAX_SHARE_PERCENT", 50, minimum=1, maximum=100),
+    }
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:

@@ -3,21 +3,108 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from .payload import Alert
 from .runbook import reason_for
+from .timer import VerificationTimer
 
 SOURCE = "remediation-webhook"
 _MAX_SUBJECT = 99  # SNS: fewer than 100 characters, no line breaks
 
 
-def recovered_message(alert: Alert, targets: list[str], now: float) -> tuple[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class VerifiedFix:
+    """A start that the resolution of its alert verified: the facts the recovered message reports."""
+
+    target: str
+    execution_id: str | None  # None when the timer that carried it is gone (it fired, or was never set)
+    alert_started_at: int
+    acted_at: int
+    resolved_at: int
+    relapses: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "execution_id": self.execution_id,
+            "alert_started_utc": _iso(self.alert_started_at),
+            "acted_utc": _iso(self.acted_at),
+            "resolved_utc": _iso(self.resolved_at),
+            "seconds_alert_to_action": self.acted_at - self.alert_started_at,
+            "seconds_action_to_resolution": self.resolved_at - self.acted_at,
+            "relapses_in_a_row": self.relapses,
+        }
+
+
+def recovered_message(
+    alert: Alert, targets: list[str], now: float, verified: list[VerifiedFix] | None = None
+) -> tuple[str, dict[str, Any]]:
+    name = alert.name or alert.monitor_id
+    verified = verified or []
+    if verified:
+        fixes = "; ".join(
+            f"{fix.target} by execution {fix.execution_id or '(unknown)'}: alert {_iso(fix.alert_started_at)}, "
+            f"action {_iso(fix.acted_at)}, resolved {_iso(fix.resolved_at)}"
+            for fix in verified
+        )
+        detail = f"Sumo Logic monitor '{name}' resolved ({alert.trigger_type}): verified, the alert cleared. {fixes}."
+    else:
+        detail = f"Sumo Logic monitor '{name}' resolved ({alert.trigger_type}); no open remediation was verified by it."
+    message = _message("recovered", detail, alert, targets, now)
+    message["verified"] = [fix.as_dict() for fix in verified]
+    return _subject("Recovered", alert), message
+
+
+def not_fixed_message(timer: VerificationTimer, action: str, now: float) -> tuple[str, dict[str, Any]]:
+    """The one escalation when a remediation's alert is still open at the end of its verification window."""
     detail = (
-        f"Sumo Logic monitor '{alert.name or alert.monitor_id}' recovered ({alert.trigger_type}); nothing was changed."
+        f"NOT FIXED: {timer.target} was remediated by execution {timer.execution_id} ({action}) at "
+        f"{_iso(timer.acted_at)}, and the alert of Sumo Logic monitor '{timer.monitor_name or timer.monitor_id}' that "
+        f"started at {_iso(timer.alert_started_at)} is still open at {_iso(now)}. Automatic remediation of "
+        f"{timer.target} is now paused (circuit open) until a person resets it or it stays healthy; a person is needed."
     )
-    return _subject("Recovered", alert), _message("recovered", detail, alert, targets, now)
+    message = {
+        "source": SOURCE,
+        "outcome": "not_fixed",
+        "detail": detail,
+        "alert_id": timer.alert_key,
+        "targets": [timer.target],
+        "monitor_id": timer.monitor_id,
+        "monitor_name": timer.monitor_name,
+        "trigger_type": timer.trigger_type,
+        "execution_id": timer.execution_id,
+        "action_taken": action,
+        "alert_started_utc": _iso(timer.alert_started_at),
+        "acted_utc": _iso(timer.acted_at),
+        "alert_still_open": True,
+        "automatic_remediation": "paused",
+        "timestamp_utc": _iso(now),
+    }
+    return f"[remediation] NOT FIXED {timer.target}", message
+
+
+def relapse_message(alert: Alert, target: str, relapses: int, now: float) -> tuple[str, dict[str, Any]]:
+    detail = (
+        f"{target} relapsed again after {relapses} verified fixes in a row that did not last: no remediation was "
+        f"started, and automatic remediation of {target} is paused (circuit open); a person is needed."
+    )
+    message = _message("circuit_open", detail, alert, [target], now)
+    message["automatic_remediation"] = "paused"
+    return f"[remediation] RELAPSING {target}: automatic remediation paused", message
+
+
+def fleet_message(alert: Alert, instances: list[str], limit: str, now: float) -> tuple[str, dict[str, Any]]:
+    detail = (
+        f"Fleet-wide problem: the alert names {len(instances)} instances at once ({', '.join(instances)}), over the "
+        f"limit of {limit}. Nothing was rebooted: a bad deploy or a dependency that is down is not fixed by "
+        "rebooting the fleet; a person is needed."
+    )
+    message = _message("fleet_wide", detail, alert, instances, now)
+    message["automatic_remediation"] = "not started"
+    return f"[remediation] FLEET-WIDE problem: {len(instances)} instances alerting", message
 
 
 def escalation_message(alert: Alert, target: str, retry_at: float, now: float) -> tuple[str, dict[str, Any]]:

@@ -69,3 +69,16 @@ def start_execution(ssm_client: Any, request: dict[str, Any]) -> str | None:
         if error.response.get("Error", {}).get("Code") == "IdempotentParameterMismatch":
             return None
         raise
+
+
+def action_taken(ssm_client: Any, execution_id: str) -> str:
+    """What the runbook did, from its ActionTaken output, for the NOT FIXED message; says so when it cannot be read."""
+    try:
+        execution = ssm_client.get_automation_execution(AutomationExecutionId=execution_id)["AutomationExecution"]
+    except (ClientError, KeyError) as error:
+        code = error.response.get("Error", {}).get("Code", "ClientError") if isinstance(error, ClientError) else "?"
+        return f"unknown: the execution could not be read ({code})"
+    outputs = execution.get("Outputs") or {}
+    action = (outputs.get("recordOutcome.ActionTaken") or [""])[0]
+    status = execution.get("AutomationExecutionStatus", "unknown")
+    return f"{action or 'no action recorded'}, execution {status}"

@@ -137,6 +137,28 @@ class Deployment:
             Name=self.env["REMEDIATION_SWITCH_PARAMETER"], Value=value, Type="String", Overwrite=True
         )
 
+    def timers(self) -> list[dict[str, Any]]:
+        """Every pending verification timer of this deployment (its schedule group's schedules, in full)."""
+        scheduler, group = self.aws.client("scheduler"), self.env["REMEDIATION_SCHEDULE_GROUP"]
+        listed = scheduler.list_schedules(GroupName=group).get("Schedules", [])
+        return [scheduler.get_schedule(Name=entry["Name"], GroupName=group) for entry in listed]
+
+    def fire_timers(self, runtime: app.Runtime) -> list[dict[str, Any]]:
+        """Invoke the function with each pending timer's Input, as Scheduler does when it comes due, and delete it
+        (ActionAfterCompletion=DELETE); the twin's own scheduler does this at twin time in the end-to-end tests."""
+        replies = []
+        scheduler = self.aws.client("scheduler")
+        for schedule in self.timers():
+            replies.append(app.handle_event(json.loads(schedule["Target"]["Input"]), runtime))
+            scheduler.delete_schedule(Name=schedule["Name"], GroupName=schedule["GroupName"])
+        return replies
+
+    def state(self, target_label: str) -> dict[str, Any]:
+        """The decision item of one target, as plain values."""
+        dynamodb, table = self.aws.client("dynamodb"), self.env["REMEDIATION_STATE_TABLE"]
+        item = dynamodb.get_item(TableName=table, Key={"pk": {"S": f"target#{target_label}"}}, ConsistentRead=True)
+        return {name: next(iter(value.values())) for name, value in item.get("Item", {}).items()}
+
     def forget_decisions(self) -> None:
         """Delete every item of the decision table, as if each had expired or been removed by hand."""
         dynamodb, table = self.aws.client("dynamodb"), self.env["REMEDIATION_STATE_TABLE"]
@@ -208,6 +230,11 @@ def create_deployment(aws: AwsEndpoint, instance_count: int = 1, tag: tuple[str,
     ssm.create_document(
         Name=document_name, DocumentType="Automation", DocumentFormat="JSON", Content=json.dumps(STAND_IN_DOCUMENT)
     )
+    group = f"remediation-{suffix}"
+    aws.client("scheduler").create_schedule_group(Name=group)
+    scheduler_role_arn = aws.client("iam").create_role(
+        RoleName=f"remediation-scheduler-{suffix}", AssumeRolePolicyDocument=json.dumps(SCHEDULER_TRUST)
+    )["Role"]["Arn"]
     secret_name, switch_name = f"/remediation/{suffix}/webhook-secret", f"/remediation/{suffix}/switch"
     ssm.put_parameter(Name=secret_name, Value=SECRET, Type="SecureString")
     ssm.put_parameter(Name=switch_name, Value="enabled", Type="String")
@@ -218,6 +245,9 @@ def create_deployment(aws: AwsEndpoint, instance_count: int = 1, tag: tuple[str,
         "REMEDIATION_DOCUMENT_NAME": document_name,
         "REMEDIATION_TOPIC_ARN": topic_arn,
         "REMEDIATION_AUTOMATION_ROLE_ARN": "arn:aws:iam::123456789012:role/remediation-automation",
+        "REMEDIATION_FUNCTION_ARN": f"arn:aws:lambda:{REGION}:123456789012:function:remediation-webhook-{suffix}",
+        "REMEDIATION_SCHEDULER_ROLE_ARN": scheduler_role_arn,
+        "REMEDIATION_SCHEDULE_GROUP": group,
     }
     if tag:
         env["REMEDIATION_TARGET_TAG"] = f"{tag[0]}={tag[1]}"
@@ -272,6 +302,11 @@ class LogCapture(logging.Handler):
         return [record for record in self.records() if record.get("decision") == name]
 
 
+SCHEDULER_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -287,6 +322,7 @@ def deploy_function_url(aws: AwsEndpoint, zip_path: Path) -> tuple[Deployment, s
         RoleName=f"remediation-webhook-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
     )["Role"]["Arn"]
     name = f"remediation-webhook-{uuid.uuid4().hex[:8]}"
+    deployment.env["REMEDIATION_FUNCTION_ARN"] = f"arn:aws:lambda:{REGION}:123456789012:function:{name}"
     lam = aws.client("lambda")
     created = create_function_and_wait_until_active(
         lam,

@@ -1,4 +1,4 @@
-"""The warm path's AWS call budget: a started alert costs the state write and the start, nothing more."""
+"""The warm path's AWS call budget: a started alert costs the state write, the start and its verification timer."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ class AwsCalls:
 
     def __init__(self, runtime) -> None:
         self.names: list[str] = []
-        for client in (runtime.clients.ssm, runtime.clients.dynamodb, runtime.clients.sns):
+        for client in (runtime.clients.ssm, runtime.clients.dynamodb, runtime.clients.sns, runtime.clients.scheduler):
             client.meta.events.register("before-call.*.*", self._record, unique_id=f"count-{id(self)}")
 
     def _record(self, model, **_) -> None:
@@ -23,7 +23,7 @@ class AwsCalls:
         return self.names[start:]
 
 
-def test_a_warm_container_starts_an_alert_with_two_calls_and_suppresses_a_duplicate_with_two(deployment):
+def test_a_warm_container_starts_an_alert_with_three_calls_and_suppresses_a_duplicate_with_two(deployment):
     runtime = deployment.runtime()
     calls = AwsCalls(runtime)
     runtime.parameters.webhook_secret()  # a warm container has both cached from earlier calls
@@ -35,7 +35,7 @@ def test_a_warm_container_starts_an_alert_with_two_calls_and_suppresses_a_duplic
     refused = calls.during(lambda: responses.append(handle_event(alert_event(secret="wrong"), runtime)))
 
     assert [response["statusCode"] for response in responses] == [202, 200, 401]
-    assert started == ["UpdateItem", "StartAutomationExecution"]
+    assert started == ["UpdateItem", "StartAutomationExecution", "CreateSchedule"]
     assert duplicate == ["UpdateItem", "StartAutomationExecution"]  # the same ClientToken: SSM names, never restarts
     assert refused == []
     assert len(deployment.executions()) == 1

@@ -237,7 +237,7 @@ def test_the_store_on_dynamodb_decides_every_generated_sequence_as_the_model_doe
     @given(scenarios())
     def store_agrees_with_model(scenario: Scenario) -> None:
         guard = scenario.rules
-        store = DecisionStore(dynamodb, state_table, guard.cooldown_seconds, guard.max_attempts, guard.window_seconds)
+        store = DecisionStore(dynamodb, state_table, guard)
         run_scenario(scenario, store, pool, seen)
 
     store_agrees_with_model()
