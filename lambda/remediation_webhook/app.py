@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -29,6 +29,7 @@ from .notify import (
     publish,
     recovered_message,
     relapse_message,
+    start_failed_message,
 )
 from .parameters import ParameterReader
 from .payload import Alert, AlertKind, PayloadError, decode_body, kind_of, parse_alert, trigger_type_of
@@ -38,14 +39,18 @@ from .runbook import action_taken, client_token, start_execution, start_request
 from .state import DecisionStore, Verdict
 from .targets import Target, targets_for
 from .timer import (
+    RETRY_LIMIT,
+    RETRY_START,
+    VERIFY,
+    Timer,
     TimerEventError,
-    VerificationTimer,
     create_timer,
     delete_timer,
     due_at,
     is_timer_event,
     parse_timer_event,
     read_timer,
+    retry_due_at,
 )
 
 logger = Logger()  # service name from POWERTOOLS_SERVICE_NAME
@@ -67,7 +72,7 @@ class Runtime:
 @dataclass(frozen=True)
 class TargetOutcome:
     target: str
-    status: str  # started | suppressed | failed
+    status: str  # started | retrying | suppressed | failed
     execution_id: str | None = None
     reason: str | None = None
 
@@ -202,7 +207,7 @@ def _verify(alert: Alert, target: Target, runtime: Runtime, now: float) -> Verif
     verification = runtime.store.verify(target.label, alert.monitor_id, now)
     if verification is None or not verification.verified:
         return None
-    timer: VerificationTimer | None = None
+    timer: Timer | None = None
     if runtime.settings.verifies:
         token = client_token(verification.alert_key, target.label)
         timer = read_timer(runtime.clients.scheduler, runtime.settings, token)
@@ -237,6 +242,8 @@ def remediate(alert: Alert, targets: list[Target], runtime: Runtime) -> dict[str
         return error_response(502, "upstream error", **body)
     if any(outcome.status == "started" for outcome in outcomes):
         return json_response(202, {"status": "started", **body})
+    if any(outcome.status == "retrying" for outcome in outcomes):
+        return json_response(202, {"status": "retrying", **body})
     return json_response(200, {"status": "suppressed", **body})
 
 
@@ -252,7 +259,7 @@ def remediate_target(alert: Alert, target: Target, runtime: Runtime) -> TargetOu
         try:
             execution_id = start_execution(runtime.clients.ssm, request)
         except AWS_ERRORS as error:
-            return _failed(alert, target, f"start automation: {_error_code(error)}")
+            return _retry_later(alert, target, runtime, request["ClientToken"], error, now)
         if execution_id is None:
             # This delivery decided, but SSM had the ClientToken already: a concurrent delivery re-sent the decided
             # start first, or an earlier decision was lost. The execution runs; SSM does not say which it is.
@@ -287,37 +294,121 @@ def remediate_target(alert: Alert, target: Target, runtime: Runtime) -> TargetOu
     return TargetOutcome(target.label, "suppressed", execution_id, reason)
 
 
-def _set_timer(alert: Alert, target: Target, runtime: Runtime, token: str, execution_id: str, now: float) -> None:
-    """Set the verification timer of a start; a dry run changes nothing, so there is nothing to verify."""
-    settings = runtime.settings
-    if settings.dry_run or not settings.verifies:
-        return
-    timer = VerificationTimer(
+def _timer_of(
+    alert: Alert, target: Target, purpose: str, attempt: int, execution_id: str, acted_at: float, due: int
+) -> Timer:
+    alert_started_at = alert.trigger_time_start // 1000
+    return Timer(
+        purpose,
+        attempt,
         target.label,
         alert.alert_key,
         alert.monitor_id,
         alert.name,
         alert.trigger_type,
-        alert.trigger_time_start // 1000,
+        alert_started_at,
         execution_id,
-        int(now),
-        due_at(now, settings),
+        int(acted_at),
+        due,
     )
+
+
+def _set_timer(alert: Alert, target: Target, runtime: Runtime, token: str, execution_id: str, now: float) -> None:
+    """Set the verification timer of a start; a dry run changes nothing, so there is nothing to verify."""
+    _set_verification_timer(runtime, token, _timer_of(alert, target, VERIFY, 0, execution_id, now, 0), now)
+
+
+def _set_verification_timer(runtime: Runtime, token: str, timer: Timer, now: float) -> None:
+    settings = runtime.settings
+    if settings.dry_run or not settings.verifies:
+        return
+    timer = replace(timer, due_at=due_at(now, settings))
     try:
         create_timer(runtime.clients.scheduler, settings, token, timer)
     except AWS_ERRORS as error:
         # The start stands; its resolution still verifies it, but no NOT FIXED can follow if it never resolves.
         reason = f"verification timer: {_error_code(error)}"
-        _log("failed", alert.alert_key, execution_id, target=target.label, reason=reason, level="error")
+        _log("failed", timer.alert_key, timer.execution_id, target=timer.target, reason=reason, level="error")
+
+
+def _retry_later(
+    alert: Alert, target: Target, runtime: Runtime, token: str, error: Exception, now: float
+) -> TargetOutcome:
+    """The start failed after its decision was recorded: set a timer that retries it, so the alert is not lost."""
+    reason = f"start automation: {_error_code(error)}"
+    if not runtime.settings.verifies:
+        return _failed(alert, target, reason)
+    timer = _timer_of(alert, target, RETRY_START, 1, "", now, retry_due_at(now, 1))
+    try:
+        create_timer(runtime.clients.scheduler, runtime.settings, token, timer)
+    except AWS_ERRORS as timer_error:
+        return _failed(alert, target, f"{reason}; retry timer: {_error_code(timer_error)}")
+    _log(
+        "retrying", alert.alert_key, target=target.label, reason=reason, attempt=1, due_at=timer.due_at, level="warning"
+    )
+    return TargetOutcome(target.label, "retrying", reason=reason)
+
+
+def _retry_start(timer: Timer, runtime: Runtime) -> dict[str, Any]:
+    """A retry timer fired: re-send the decided start (its ClientToken makes it idempotent), or retry later, or give
+    up with an escalation after RETRY_LIMIT retries."""
+    now = runtime.clock()
+    token = client_token(timer.alert_key, timer.target)
+    try:
+        request = runtime.store.decided_request(timer.target, timer.alert_key)
+    except AWS_ERRORS as error:
+        _log("failed", timer.alert_key, target=timer.target, reason=f"state read: {_error_code(error)}", level="error")
+        raise TimerRetryError("the state table could not be read") from None
+    if request is None:
+        _log("suppressed", timer.alert_key, target=timer.target, reason="superseded", attempt=timer.attempt)
+        return {"status": "closed", "target": timer.target}
+    try:
+        execution_id = start_execution(runtime.clients.ssm, request)
+    except AWS_ERRORS as error:
+        return _retry_again(timer, runtime, token, f"start automation: {_error_code(error)}", now)
+    if execution_id is None:
+        _log("started", timer.alert_key, target=timer.target, reason="ClientToken already used", attempt=timer.attempt)
+        return {"status": "started", "target": timer.target}
+    _log("started", timer.alert_key, execution_id, target=timer.target, attempt=timer.attempt)
+    verification = replace(timer, purpose=VERIFY, attempt=0, execution_id=execution_id, acted_at=int(now))
+    _set_verification_timer(runtime, token, verification, now)
+    return {"status": "started", "target": timer.target, "execution_id": execution_id}
+
+
+def _retry_again(timer: Timer, runtime: Runtime, token: str, reason: str, now: float) -> dict[str, Any]:
+    if timer.attempt >= RETRY_LIMIT:
+        subject, message = start_failed_message(timer, reason, now)
+        try:
+            message_id = publish(runtime.clients.sns, runtime.settings.topic_arn, subject, message)
+        except AWS_ERRORS as error:
+            _log("failed", timer.alert_key, target=timer.target, reason=f"give-up publish: {_error_code(error)}")
+            raise TimerRetryError("the give-up escalation could not be published") from None
+        _log("failed", timer.alert_key, target=timer.target, reason=reason, gave_up=True, escalation=message_id)
+        return {"status": "gave_up", "target": timer.target, "message_id": message_id}
+    following = replace(timer, attempt=timer.attempt + 1, due_at=retry_due_at(now, timer.attempt + 1))
+    try:
+        create_timer(runtime.clients.scheduler, runtime.settings, token, following)
+    except AWS_ERRORS as error:
+        _log("failed", timer.alert_key, target=timer.target, reason=f"retry timer: {_error_code(error)}")
+        raise TimerRetryError("the next retry timer could not be set") from None
+    _log("retrying", timer.alert_key, target=timer.target, reason=reason, attempt=following.attempt, level="warning")
+    return {"status": "retrying", "target": timer.target, "attempt": following.attempt}
 
 
 def handle_timer(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
-    """A verification window ended: if its start is still open, escalate NOT FIXED once and open the circuit."""
+    """One of the function's timers fired: a failed start to retry, or a verification window that ended."""
     try:
         timer = parse_timer_event(event)
     except TimerEventError as error:
         _log("rejected", None, reason="invalid timer event", detail=str(error), level="error")
         return {"status": "rejected", "error": str(error)}
+    if timer.purpose == RETRY_START:
+        return _retry_start(timer, runtime)
+    return _verification_ended(timer, runtime)
+
+
+def _verification_ended(timer: Timer, runtime: Runtime) -> dict[str, Any]:
+    """If the start is still open, escalate NOT FIXED once and open the circuit."""
     now = runtime.clock()
     try:
         not_fixed = runtime.store.expire(timer.target, timer.alert_key, now)
@@ -357,8 +448,13 @@ def _open_circuit_for_relapse(alert: Alert, target: Target, runtime: Runtime, no
         except AWS_ERRORS as error:
             return _failed(alert, target, f"relapse escalation publish: {_error_code(error)}")
         _log("suppressed", alert.alert_key, target=target.label, reason="circuit open", escalation=message_id)
-    else:
-        _log("suppressed", alert.alert_key, target=target.label, reason="circuit open")
+        return TargetOutcome(target.label, "suppressed", reason="circuit open")
+    # A concurrent delivery opened the circuit first: this alert is one that finds it open.
+    try:
+        runtime.store.mark_unhealthy(target.label)
+    except AWS_ERRORS as error:
+        return _failed(alert, target, f"state write: {_error_code(error)}")
+    _log("suppressed", alert.alert_key, target=target.label, reason="circuit open")
     return TargetOutcome(target.label, "suppressed", reason="circuit open")
 
 

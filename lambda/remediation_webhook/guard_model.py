@@ -281,3 +281,48 @@ def replay(events: Iterable[tuple[float, str, str]], rules: GuardRules) -> list[
     escalation is assumed to publish."""
     model = GuardModel(rules)
     return [model.deliver(target_label, alert_key, now) for now, target_label, alert_key in events]
+
+
+@dataclass(frozen=True)
+class LoopEvent:
+    """One thing that happened in the closed loop, at `now`, in the order it was handled."""
+
+    now: int
+    kind: str  # alert, resolved, timer
+    target_label: str
+    alert_key: str
+    verdict: Verdict | None = None  # alerts: the claim's verdict
+    escalated: bool = False  # alerts: an attempt-cap or relapse escalation; timers: NOT FIXED
+    verified: bool = False  # resolutions: this one verified the last start
+
+
+def replay_closed_loop(
+    events: Iterable[tuple[float, str, str, str]], rules: GuardRules, verify_seconds: int
+) -> list[LoopEvent]:
+    """Alerts (``"alert"``) and resolutions (``"resolved"``) as `(now, kind, target_label, alert_key)` in time order,
+    with the verification timer each start sets (``verify_seconds`` later) handled at its time, before any event of
+    the same second; a resolution's alert key names its monitor as ``monitor:...``."""
+    model = GuardModel(rules)
+    timers: list[tuple[int, str, str]] = []  # (due, target, alert key), kept sorted
+    handled: list[LoopEvent] = []
+
+    def fire_timers_until(now: int) -> None:
+        while timers and timers[0][0] <= now:
+            due, target_label, alert_key = timers.pop(0)
+            not_fixed = model.expire(target_label, alert_key, due)
+            handled.append(LoopEvent(due, "timer", target_label, alert_key, escalated=not_fixed))
+
+    for now, kind, target_label, alert_key in events:
+        now_s = int(now)
+        fire_timers_until(now_s)
+        if kind == "resolved":
+            verified = model.verify(target_label, alert_key.partition(":")[0], now_s)
+            handled.append(LoopEvent(now_s, kind, target_label, alert_key, verified=verified))
+            continue
+        outcome = model.deliver(target_label, alert_key, now_s)
+        if outcome.verdict is Verdict.START:
+            timers.append((now_s + verify_seconds, target_label, alert_key))
+            timers.sort()
+        handled.append(LoopEvent(now_s, kind, target_label, alert_key, outcome.verdict, outcome.escalated))
+    fire_timers_until(2**62)
+    return handled

@@ -9,7 +9,7 @@ from typing import Any
 
 from .payload import Alert
 from .runbook import reason_for
-from .timer import VerificationTimer
+from .timer import Timer
 
 SOURCE = "remediation-webhook"
 _MAX_SUBJECT = 99  # SNS: fewer than 100 characters, no line breaks
@@ -58,7 +58,7 @@ def recovered_message(
     return _subject("Recovered", alert), message
 
 
-def not_fixed_message(timer: VerificationTimer, action: str, now: float) -> tuple[str, dict[str, Any]]:
+def not_fixed_message(timer: Timer, action: str, now: float) -> tuple[str, dict[str, Any]]:
     """The one escalation when a remediation's alert is still open at the end of its verification window."""
     detail = (
         f"NOT FIXED: {timer.target} was remediated by execution {timer.execution_id} ({action}) at "
@@ -84,6 +84,31 @@ def not_fixed_message(timer: VerificationTimer, action: str, now: float) -> tupl
         "timestamp_utc": _iso(now),
     }
     return f"[remediation] NOT FIXED {timer.target}", message
+
+
+def start_failed_message(timer: Timer, reason: str, now: float) -> tuple[str, dict[str, Any]]:
+    """The escalation when a decided start still fails after every retry."""
+    detail = (
+        f"The remediation of {timer.target} decided at {_iso(timer.acted_at)} for the alert of Sumo Logic monitor "
+        f"'{timer.monitor_name or timer.monitor_id}' never started: StartAutomationExecution failed "
+        f"{timer.attempt + 1} times, last with {reason}. Nothing was changed; a person is needed."
+    )
+    message = {
+        "source": SOURCE,
+        "outcome": "start_failed",
+        "detail": detail,
+        "alert_id": timer.alert_key,
+        "targets": [timer.target],
+        "monitor_id": timer.monitor_id,
+        "monitor_name": timer.monitor_name,
+        "trigger_type": timer.trigger_type,
+        "alert_started_utc": _iso(timer.alert_started_at),
+        "decided_utc": _iso(timer.acted_at),
+        "attempts": timer.attempt + 1,
+        "last_error": reason,
+        "timestamp_utc": _iso(now),
+    }
+    return f"[remediation] START FAILED {timer.target}: a person is needed", message
 
 
 def relapse_message(alert: Alert, target: str, relapses: int, now: float) -> tuple[str, dict[str, Any]]:

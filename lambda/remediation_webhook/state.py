@@ -233,6 +233,15 @@ class DecisionStore:
             return Verification(verifies, alert_key, decided_at, relapses)
         raise RuntimeError(f"the state of {target_label} kept changing during verification")
 
+    def decided_request(self, target_label: str, alert_key: str) -> dict[str, Any] | None:
+        """The recorded start request, if `alert_key` is still the alert that decided the target's last start."""
+        read = self._dynamodb.get_item(TableName=self._table, Key=_key(target_label), ConsistentRead=True)
+        item = read.get("Item") or {}
+        raw_request = item.get("start_request", {}).get("S")
+        if _text(item, "alert_key") != alert_key or not raw_request:
+            return None
+        return dict(json.loads(raw_request))
+
     def expire(self, target_label: str, alert_key: str, now: float) -> bool:
         """The verification window of `alert_key`'s start ended: True, once, when that start was not fixed; the
         circuit is then open."""

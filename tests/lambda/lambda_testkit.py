@@ -7,6 +7,7 @@ import logging
 import threading
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -144,13 +145,17 @@ class Deployment:
         return [scheduler.get_schedule(Name=entry["Name"], GroupName=group) for entry in listed]
 
     def fire_timers(self, runtime: app.Runtime) -> list[dict[str, Any]]:
-        """Invoke the function with each pending timer's Input, as Scheduler does when it comes due, and delete it
-        (ActionAfterCompletion=DELETE); the twin's own scheduler does this at twin time in the end-to-end tests."""
+        """Invoke the function with the Input of each timer due by the deployment's clock, as Scheduler does, and
+        delete it (ActionAfterCompletion=DELETE); the twin's own scheduler does this at twin time in the end-to-end
+        tests. The timers a firing sets are left for the next call."""
         replies = []
         scheduler = self.aws.client("scheduler")
         for schedule in self.timers():
-            replies.append(app.handle_event(json.loads(schedule["Target"]["Input"]), runtime))
+            due = datetime.strptime(schedule["ScheduleExpression"], "at(%Y-%m-%dT%H:%M:%S)").replace(tzinfo=UTC)
+            if due.timestamp() > self.clock.now:
+                continue
             scheduler.delete_schedule(Name=schedule["Name"], GroupName=schedule["GroupName"])
+            replies.append(app.handle_event(json.loads(schedule["Target"]["Input"]), runtime))
         return replies
 
     def state(self, target_label: str) -> dict[str, Any]:

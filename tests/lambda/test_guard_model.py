@@ -162,3 +162,84 @@ def test_rules_out_of_the_configurable_range_are_refused_with_the_value(name: st
 
     with pytest.raises(ValueError, match=f"{name} must be .*, got {value}"):
         GuardRules(**{**valid, name: value})
+
+
+# --- the closed loop -----------------------------------------------------------------------------------------------
+
+
+def loop(max_relapses: int = 2, relapse_seconds: int = 86_400, heal_seconds: int = 7200) -> GuardModel:
+    return GuardModel(GuardRules(0, 20, 3600, relapse_seconds, max_relapses, heal_seconds))
+
+
+def test_a_start_still_open_when_its_window_ends_is_not_fixed_once_and_opens_the_circuit() -> None:
+    guard = loop()
+    guard.claim(TARGET, "m:1", T0)
+
+    assert guard.expire(TARGET, "m:1", T0 + 1020) is True
+    assert guard.expire(TARGET, "m:1", T0 + 1021) is False
+    assert guard.claim(TARGET, "m:2", T0 + 4000) is Verdict.CIRCUIT_OPEN
+    assert guard.claim(TARGET, "m:1", T0 + 4000) is Verdict.DUPLICATE  # a redelivery is still only a duplicate
+
+
+def test_a_verified_start_is_never_not_fixed_and_a_superseded_timer_does_nothing() -> None:
+    guard = loop()
+    guard.claim(TARGET, "m:1", T0)
+    assert guard.verify(TARGET, "m", T0 + 600) is True
+    assert guard.expire(TARGET, "m:1", T0 + 1020) is False
+    guard.claim(TARGET, "m:2", T0 + 2000)
+    assert guard.expire(TARGET, "m:1", T0 + 2020) is False  # m:1's timer, m:2's start: not the one it judges
+
+
+def test_another_monitors_resolution_verifies_nothing() -> None:
+    guard = loop()
+    guard.claim(TARGET, "m:1", T0)
+    assert guard.verify(TARGET, "other", T0 + 600) is False
+    assert guard.expire(TARGET, "m:1", T0 + 1020) is True
+
+
+def test_the_circuit_closes_only_after_the_target_stays_healthy_for_the_heal_time() -> None:
+    guard = loop(heal_seconds=7200)
+    guard.claim(TARGET, "m:1", T0)
+    guard.expire(TARGET, "m:1", T0 + 1020)
+    guard.verify(TARGET, "m", T0 + 2000)  # late: healthy from here, but not verified
+
+    assert guard.claim(TARGET, "m:2", T0 + 2000 + 7199) is Verdict.CIRCUIT_OPEN
+    guard.mark_unhealthy(TARGET)  # what the Lambda does for that suppressed alert
+    guard.verify(TARGET, "m", T0 + 10_000)
+    assert guard.claim(TARGET, "m:3", T0 + 10_000 + 7199) is Verdict.CIRCUIT_OPEN
+    guard.verify(TARGET, "m", T0 + 20_000)
+    assert guard.claim(TARGET, "m:4", T0 + 20_000 + 7200) is Verdict.START
+    assert guard.targets[TARGET].circuit_open_since is None
+
+
+def test_a_reset_closes_the_circuit() -> None:
+    guard = loop()
+    guard.claim(TARGET, "m:1", T0)
+    guard.expire(TARGET, "m:1", T0 + 1020)
+    guard.reset(TARGET)
+    assert guard.claim(TARGET, "m:2", T0 + 1100) is Verdict.START
+
+
+def test_more_relapses_than_the_limit_open_the_circuit_with_one_escalation() -> None:
+    guard = loop(max_relapses=2)
+    outcomes = []
+    for number in range(1, 6):
+        outcomes.append(guard.deliver(TARGET, f"m:{number}", T0 + number * 4000))
+        guard.verify(TARGET, "m", T0 + number * 4000 + 600)
+
+    assert [outcome.verdict for outcome in outcomes] == [
+        Verdict.START,  # the first fix
+        Verdict.START,  # relapse 1
+        Verdict.START,  # relapse 2
+        Verdict.RELAPSING,  # relapse 3: more than 2
+        Verdict.CIRCUIT_OPEN,
+    ]
+    assert [outcome.escalated for outcome in outcomes] == [False, False, False, True, False]
+
+
+def test_fixes_further_apart_than_the_relapse_window_are_not_relapses() -> None:
+    guard = loop(max_relapses=0, relapse_seconds=3600)
+    for number in range(1, 4):
+        assert guard.claim(TARGET, f"m:{number}", T0 + number * 4000) is Verdict.START
+        guard.verify(TARGET, "m", T0 + number * 4000 + 300)
+    assert guard.targets[TARGET].relapses == 0

@@ -32,7 +32,10 @@ EXAMPLES = 1000
 MAX_DELIVERIES = 8
 MAX_CONCURRENT = 4
 TARGETS = 2
-ALERT_KEYS = ("alert-a", "alert-b", "alert-c")
+MONITOR = "monitor"
+ALERT_KEYS = (f"{MONITOR}:1", f"{MONITOR}:2", f"{MONITOR}:3")
+# What arrives: an alert, its resolution (which verifies), or the verification timer of an alert's start.
+KINDS = ("alert", "alert", "resolve", "timer")
 # A realistic clock, and one inside the first window after the epoch, where an empty attempt slot still counts.
 START_TIMES = (1_800_000_000.0, 3.0)
 
@@ -42,6 +45,7 @@ class Delivery:
     target: int
     alert_key: str
     publish_succeeds: bool = True
+    kind: str = "alert"
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,9 @@ rules = st.builds(
     cooldown_seconds=st.sampled_from([0, 1, 5, 60]),
     max_attempts=st.integers(min_value=1, max_value=3),
     window_seconds=st.sampled_from([1, 7, 120]),
+    relapse_seconds=st.sampled_from([0, 5, 120]),
+    max_relapses=st.integers(min_value=0, max_value=1),
+    heal_seconds=st.sampled_from([0, 5, 120]),
 )
 
 
@@ -71,6 +78,7 @@ def advances(guard: GuardRules) -> st.SearchStrategy[float]:
     """Zero, fractions (times are truncated to whole seconds), and steps at and beside the cooldown and the window."""
     edges = {0, 1, *(guard.cooldown_seconds + delta for delta in (-1, 0, 1))}
     edges |= {guard.window_seconds + delta for delta in (-1, 0, 1)}
+    edges |= {guard.heal_seconds + delta for delta in (-1, 0, 1)} | {guard.relapse_seconds + delta for delta in (0, 1)}
     return st.one_of(
         st.just(0.0),
         st.sampled_from(sorted(float(edge) for edge in edges if edge >= 0)),
@@ -84,6 +92,7 @@ deliveries = st.builds(
     target=st.integers(min_value=0, max_value=TARGETS - 1),
     alert_key=st.sampled_from(ALERT_KEYS),
     publish_succeeds=st.booleans(),
+    kind=st.sampled_from(KINDS),
 )
 
 
@@ -93,7 +102,7 @@ def steps(draw: st.DrawFn, guard: GuardRules) -> Step:
     if len(arriving) > 1:
         # A concurrent delivery's release could interleave with another's escalation claim in ways a per-delivery
         # order cannot describe, so publishing fails only for a delivery that arrives alone.
-        arriving = [Delivery(delivery.target, delivery.alert_key) for delivery in arriving]
+        arriving = [Delivery(delivery.target, delivery.alert_key, kind=delivery.kind) for delivery in arriving]
     return Step(draw(advances(guard)), tuple(arriving))
 
 
@@ -114,11 +123,30 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 # --- the two sides -------------------------------------------------------------------------------------------------
 
 
-def deliver_to_store(store: DecisionStore, target_label: str, delivery: Delivery, now: float) -> GuardOutcome:
-    """What app.remediate_target does with the store: claim; if EXHAUSTED, claim the escalation, released on a failed
-    publish (the SSM start and the SNS publish themselves are left out: they do not touch the decision)."""
+Outcome = GuardOutcome | tuple[str, bool]
+
+
+def deliver_to_store(store: DecisionStore, target_label: str, delivery: Delivery, now: float) -> Outcome:
+    """What app.py does with the store: for an alert, claim; if EXHAUSTED, claim the escalation, released on a failed
+    publish; if CIRCUIT_OPEN, mark the target unhealthy; if RELAPSING, open the circuit. For a resolution, verify;
+    for a timer, expire (the SSM start, the timer itself and the SNS publish are left out: they do not touch the
+    decision)."""
+    if delivery.kind == "resolve":
+        verification = store.verify(target_label, MONITOR, now)
+        return ("verified", bool(verification and verification.verified))
+    if delivery.kind == "timer":
+        return ("not fixed", store.expire(target_label, delivery.alert_key, now))
     request = {"ClientToken": f"{target_label}/{delivery.alert_key}"}
     decision = store.claim(target_label, delivery.alert_key, request, now)
+    if decision.verdict is Verdict.CIRCUIT_OPEN:
+        store.mark_unhealthy(target_label)
+        return GuardOutcome(decision.verdict)
+    if decision.verdict is Verdict.RELAPSING:
+        if store.open_circuit(target_label, now):
+            return GuardOutcome(decision.verdict, escalated=True)
+        # A concurrent delivery opened it first: this one comes after it, and finds the circuit open.
+        store.mark_unhealthy(target_label)
+        return GuardOutcome(Verdict.CIRCUIT_OPEN)
     if decision.verdict is not Verdict.EXHAUSTED or not store.claim_escalation(target_label, decision.retry_at, now):
         return GuardOutcome(decision.verdict)
     if not delivery.publish_succeeds:
@@ -126,16 +154,24 @@ def deliver_to_store(store: DecisionStore, target_label: str, delivery: Delivery
     return GuardOutcome(decision.verdict, escalated=True)
 
 
+def deliver_to_model(model: GuardModel, target_label: str, delivery: Delivery, now: float) -> Outcome:
+    if delivery.kind == "resolve":
+        return ("verified", model.verify(target_label, MONITOR, now))
+    if delivery.kind == "timer":
+        return ("not fixed", model.expire(target_label, delivery.alert_key, now))
+    return model.deliver(target_label, delivery.alert_key, now, delivery.publish_succeeds)
+
+
 def deliver_step_to_store(
     pool: ThreadPoolExecutor, store: DecisionStore, labels: list[str], step: Step, now: float
-) -> tuple[GuardOutcome, ...]:
+) -> tuple[Outcome, ...]:
     """Each delivery's outcome; several deliveries are released together from their own threads."""
     if len(step.deliveries) == 1:
         [delivery] = step.deliveries
         return (deliver_to_store(store, labels[delivery.target], delivery, now),)
     starting_gun = threading.Barrier(len(step.deliveries), timeout=60)
 
-    def send(delivery: Delivery) -> GuardOutcome:
+    def send(delivery: Delivery) -> Outcome:
         starting_gun.wait()
         return deliver_to_store(store, labels[delivery.target], delivery, now)
 
@@ -143,7 +179,7 @@ def deliver_step_to_store(
 
 
 def fitting_models(
-    candidates: list[GuardModel], labels: list[str], step: Step, now: float, observed: tuple[GuardOutcome, ...]
+    candidates: list[GuardModel], labels: list[str], step: Step, now: float, observed: tuple[Outcome, ...]
 ) -> list[GuardModel]:
     """The distinct model states reached by every serial order of the step that gives each delivery its observed
     outcome, from any of the candidate states."""
@@ -151,20 +187,18 @@ def fitting_models(
     for candidate in candidates:
         for order in itertools.permutations(range(len(step.deliveries))):
             model = candidate.copy()
-            outcomes: dict[int, GuardOutcome] = {}
+            outcomes: dict[int, Outcome] = {}
             for index in order:
                 delivery = step.deliveries[index]
-                outcomes[index] = model.deliver(
-                    labels[delivery.target], delivery.alert_key, now, delivery.publish_succeeds
-                )
+                outcomes[index] = deliver_to_model(model, labels[delivery.target], delivery, now)
             if tuple(outcomes[index] for index in range(len(order))) == observed and model not in fitting:
                 fitting.append(model)
     return fitting
 
 
-def model_outcomes_in_arrival_order(model: GuardModel, labels: list[str], step: Step, now: float) -> list[GuardOutcome]:
+def model_outcomes_in_arrival_order(model: GuardModel, labels: list[str], step: Step, now: float) -> list[Outcome]:
     trial = model.copy()
-    return [trial.deliver(labels[d.target], d.alert_key, now, d.publish_succeeds) for d in step.deliveries]
+    return [deliver_to_model(trial, labels[delivery.target], delivery, now) for delivery in step.deliveries]
 
 
 # --- the property --------------------------------------------------------------------------------------------------
@@ -208,12 +242,18 @@ def run_scenario(scenario: Scenario, store: DecisionStore, pool: ThreadPoolExecu
         count_what_was_met(seen, step, observed)
 
 
-def count_what_was_met(seen: Counter[str], step: Step, observed: tuple[GuardOutcome, ...]) -> None:
-    verdicts = {outcome.verdict for outcome in observed}
-    seen.update(outcome.verdict.name for outcome in observed)
-    seen["escalated"] += sum(outcome.escalated for outcome in observed)
+def count_what_was_met(seen: Counter[str], step: Step, observed: tuple[Outcome, ...]) -> None:
+    claims = [outcome for outcome in observed if isinstance(outcome, GuardOutcome)]
+    verdicts = {outcome.verdict for outcome in claims}
+    seen.update(outcome.verdict.name for outcome in claims)
+    seen.update(outcome[0] for outcome in observed if isinstance(outcome, tuple) and outcome[1])
+    seen["escalated"] += sum(outcome.escalated for outcome in claims)
     released = [
-        not delivery.publish_succeeds and outcome.escalated
+        delivery.kind == "alert"
+        and not delivery.publish_succeeds
+        and isinstance(outcome, GuardOutcome)
+        and outcome.escalated
+        and outcome.verdict is Verdict.EXHAUSTED
         for delivery, outcome in zip(step.deliveries, observed, strict=True)
     ]
     seen["released"] += sum(released)
@@ -243,5 +283,5 @@ def test_the_store_on_dynamodb_decides_every_generated_sequence_as_the_model_doe
     store_agrees_with_model()
 
     # The property is only as strong as what it met: every verdict, escalations, releases and real races.
-    assert {verdict.name for verdict in Verdict} <= set(seen), seen
+    assert {verdict.name for verdict in Verdict} | {"verified", "not fixed"} <= set(seen), seen
     assert min(seen["escalated"], seen["released"], seen["concurrent steps with a start and a loser"]) > 0, seen
