@@ -67,21 +67,12 @@ def not_fixed_message(timer: Timer, action: str, now: float) -> tuple[str, dict[
         f"{timer.target} is now paused (circuit open) until a person resets it or it stays healthy; a person is needed."
     )
     message = {
-        "source": SOURCE,
-        "outcome": "not_fixed",
-        "detail": detail,
-        "alert_id": timer.alert_key,
-        "targets": [timer.target],
-        "monitor_id": timer.monitor_id,
-        "monitor_name": timer.monitor_name,
-        "trigger_type": timer.trigger_type,
+        **_timer_message("not_fixed", detail, timer, now),
         "execution_id": timer.execution_id,
         "action_taken": action,
-        "alert_started_utc": _iso(timer.alert_started_at),
         "acted_utc": _iso(timer.acted_at),
         "alert_still_open": True,
         "automatic_remediation": "paused",
-        "timestamp_utc": _iso(now),
     }
     return f"[remediation] NOT FIXED {timer.target}", message
 
@@ -94,19 +85,10 @@ def start_failed_message(timer: Timer, reason: str, now: float) -> tuple[str, di
         f"{timer.attempt + 1} times, last with {reason}. Nothing was changed; a person is needed."
     )
     message = {
-        "source": SOURCE,
-        "outcome": "start_failed",
-        "detail": detail,
-        "alert_id": timer.alert_key,
-        "targets": [timer.target],
-        "monitor_id": timer.monitor_id,
-        "monitor_name": timer.monitor_name,
-        "trigger_type": timer.trigger_type,
-        "alert_started_utc": _iso(timer.alert_started_at),
+        **_timer_message("start_failed", detail, timer, now),
         "decided_utc": _iso(timer.acted_at),
         "attempts": timer.attempt + 1,
         "last_error": reason,
-        "timestamp_utc": _iso(now),
     }
     return f"[remediation] START FAILED {timer.target}: a person is needed", message
 
@@ -168,6 +150,22 @@ def _message(outcome: str, detail: str, alert: Alert, targets: list[str], now: f
         "trigger_type": alert.trigger_type,
         "trigger_value": alert.trigger_value,
         "alert_response_url": alert.alert_response_url or None,
+        "timestamp_utc": _iso(now),
+    }
+
+
+def _timer_message(outcome: str, detail: str, timer: Timer, now: float) -> dict[str, Any]:
+    """The common fields of a message sent when one of the function's timers fired (the alert is not at hand)."""
+    return {
+        "source": SOURCE,
+        "outcome": outcome,
+        "detail": detail,
+        "alert_id": timer.alert_key,
+        "targets": [timer.target],
+        "monitor_id": timer.monitor_id,
+        "monitor_name": timer.monitor_name,
+        "trigger_type": timer.trigger_type,
+        "alert_started_utc": _iso(timer.alert_started_at),
         "timestamp_utc": _iso(now),
     }
 
