@@ -8,7 +8,6 @@ instance: its logs stop, the monitor raises MissingData, and the runbook starts 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 
@@ -17,16 +16,6 @@ from demo.stage import Stage, StageError
 from demo.summary import print_summary
 from demo.timeline import Timeline
 from demo.world import REPO_ROOT, Twin
-
-VIRTUAL_COOLDOWN_SECONDS = 900  # the Lambda's defaults, in twin time
-VIRTUAL_ATTEMPT_WINDOW_SECONDS = 21600
-
-
-def guard_settings_for(clock_speed: float) -> list[str]:
-    """The Lambda runs on real time while the twin's clock is sped up: scale its cooldown and window to match."""
-    cooldown = max(1, math.ceil(VIRTUAL_COOLDOWN_SECONDS / clock_speed))
-    window = max(cooldown + 1, math.ceil(VIRTUAL_ATTEMPT_WINDOW_SECONDS / clock_speed))
-    return [f"remediation_lambda_cooldown_seconds={cooldown}", f"remediation_lambda_attempt_window_seconds={window}"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,9 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     log_dir = REPO_ROOT / ".twin" / "demo"
     log_dir.mkdir(parents=True, exist_ok=True)
     timeline.banner(f"Twin up: AWS {twin.aws_url}, Sumo Logic {twin.sumo_url}/api; clock {args.clock_speed:g}x")
-    stage = Stage(twin, timeline, log_dir, extra_vars=guard_settings_for(args.clock_speed))
+    stage = Stage(twin, timeline, log_dir)
     timeline.banner("Deploying: ansible-playbook site.yml (inventory/local)")
-    timeline.emit("demo", f"Lambda guard scaled to the clock: {', '.join(stage.extra_vars)}")
 
     failure: str | None = None
     hops: dict[str, HopTime] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -22,6 +23,16 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None:
         """Block for `seconds` of virtual time."""
         ...
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    """The clock at one instant of the machine's monotonic clock: enough for another process on this machine (a
+    Lambda worker) to run the twin's time on by itself, as `now + (time.monotonic() - monotonic) x speed`."""
+
+    now: float
+    speed: float
+    monotonic: float
 
 
 class ScaledClock:
@@ -45,8 +56,15 @@ class ScaledClock:
         with self._lock:
             return self._now_locked()
 
-    def _now_locked(self) -> float:
-        return self._virtual_origin + (time.monotonic() - self._real_origin) * self._speed
+    def _now_locked(self, real: float | None = None) -> float:
+        real = time.monotonic() if real is None else real
+        return self._virtual_origin + (real - self._real_origin) * self._speed
+
+    def reading(self) -> ClockReading:
+        """Now, the speed and the monotonic instant they hold for, read together, so no speed change falls between."""
+        with self._lock:
+            real = time.monotonic()
+            return ClockReading(now=self._now_locked(real), speed=self._speed, monotonic=real)
 
     def utcnow(self) -> datetime:
         return datetime.fromtimestamp(self.now(), tz=UTC)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import time
 import uuid
-import zipfile
 
 import pytest
 import requests
 
-from tests.function_urls.conftest import MotoWithUrls
+from tests.function_urls.conftest import deploy, make_zip
 
 HANDLER_SOURCE = """
 import base64, json, os, time
@@ -45,65 +43,14 @@ def handler(event, context):
 """
 
 
-def make_zip(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
-
-
-def deploy(moto: MotoWithUrls, *, auth_type: str = "NONE", public: bool = True, timeout: int = 3) -> tuple[str, str]:
-    iam = moto.client("iam")
-    role_name = f"fn-role-{uuid.uuid4().hex[:8]}"
-    role_arn = iam.create_role(
-        RoleName=role_name,
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
-    name = f"fn-{uuid.uuid4().hex[:8]}"
-    lam = moto.client("lambda")
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role_arn,
-        Handler="app.handler",
-        Code={"ZipFile": make_zip(HANDLER_SOURCE)},
-        Timeout=timeout,
-        Environment={"Variables": {"GREETING": "hello from the environment"}},
-    )
-    url = lam.create_function_url_config(FunctionName=name, AuthType=auth_type)["FunctionUrl"]
-    if public:
-        lam.add_permission(
-            FunctionName=name,
-            StatementId="public-url",
-            Action="lambda:InvokeFunctionUrl",
-            Principal="*",
-            FunctionUrlAuthType="NONE",
-        )
-        lam.add_permission(
-            FunctionName=name,
-            StatementId="public-url-invoke",
-            Action="lambda:InvokeFunction",
-            Principal="*",
-            InvokedViaFunctionUrl=True,
-        )
-    return name, url
-
-
 def test_function_url_is_served_on_loopback(moto_with_urls):
-    _, url = deploy(moto_with_urls)
+    _, url = deploy(moto_with_urls, HANDLER_SOURCE)
     assert url.startswith(f"{moto_with_urls.url}/lambda-url/")
     assert url.endswith("/")
 
 
 def test_request_reaches_the_deployed_handler_as_a_payload_2_event(moto_with_urls):
-    _, url = deploy(moto_with_urls)
+    _, url = deploy(moto_with_urls, HANDLER_SOURCE)
     response = requests.post(
         f"{url}alerts?source=sumo&source=test",
         data=json.dumps({"TriggerType": "Critical"}),
@@ -130,7 +77,7 @@ def test_request_reaches_the_deployed_handler_as_a_payload_2_event(moto_with_url
 
 
 def test_binary_body_arrives_base64_encoded(moto_with_urls):
-    _, url = deploy(moto_with_urls)
+    _, url = deploy(moto_with_urls, HANDLER_SOURCE)
     raw = bytes(range(256))
     response = requests.post(url, data=raw, headers={"Content-Type": "application/octet-stream"}, timeout=30)
     event = response.json()["event"]
@@ -139,7 +86,7 @@ def test_binary_body_arrives_base64_encoded(moto_with_urls):
 
 
 def test_result_without_status_code_is_answered_as_200_json(moto_with_urls):
-    _, url = deploy(moto_with_urls)
+    _, url = deploy(moto_with_urls, HANDLER_SOURCE)
     response = requests.get(f"{url}plain", timeout=30)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
@@ -148,14 +95,14 @@ def test_result_without_status_code_is_answered_as_200_json(moto_with_urls):
 
 def test_function_code_calls_aws_on_the_twin(moto_with_urls):
     queue_url = moto_with_urls.client("sqs").create_queue(QueueName=f"seen-by-fn-{uuid.uuid4().hex[:6]}")["QueueUrl"]
-    _, url = deploy(moto_with_urls)
+    _, url = deploy(moto_with_urls, HANDLER_SOURCE)
     response = requests.get(f"{url}aws", timeout=30)
     assert response.status_code == 200
     assert queue_url in response.json()["queue_urls"]
 
 
 def test_function_error_answers_502_and_is_logged(moto_with_urls):
-    name, url = deploy(moto_with_urls)
+    name, url = deploy(moto_with_urls, HANDLER_SOURCE)
     response = requests.get(f"{url}boom", timeout=30)
     assert response.status_code == 502
     assert "failed on purpose" not in response.text
@@ -166,20 +113,20 @@ def test_function_error_answers_502_and_is_logged(moto_with_urls):
 
 
 def test_timeout_answers_502(moto_with_urls):
-    _, url = deploy(moto_with_urls, timeout=1)
+    _, url = deploy(moto_with_urls, HANDLER_SOURCE, timeout=1)
     assert requests.get(f"{url}slow", timeout=30).status_code == 502
     # The pool replaces the killed worker: the next call works.
     assert requests.get(f"{url}plain", timeout=30).status_code == 200
 
 
 def test_url_without_public_resource_policy_is_forbidden(moto_with_urls):
-    _, url = deploy(moto_with_urls, public=False)
+    _, url = deploy(moto_with_urls, HANDLER_SOURCE, public=False)
     response = requests.post(url, json={}, timeout=30)
     assert response.status_code == 403
 
 
 def test_iam_auth_url_refuses_unsigned_requests(moto_with_urls):
-    _, url = deploy(moto_with_urls, auth_type="AWS_IAM", public=False)
+    _, url = deploy(moto_with_urls, HANDLER_SOURCE, auth_type="AWS_IAM", public=False)
     assert requests.post(url, json={}, timeout=30).status_code == 403
 
 
@@ -188,7 +135,7 @@ def test_unknown_url_is_not_found(moto_with_urls):
 
 
 def test_updated_code_is_served_after_update_function_code(moto_with_urls):
-    name, url = deploy(moto_with_urls)
+    name, url = deploy(moto_with_urls, HANDLER_SOURCE)
     assert requests.get(f"{url}plain", timeout=30).json() == {"plain": True}
     new_source = "def handler(event, context):\n    return {'version': 2}\n"
     moto_with_urls.client("lambda").update_function_code(FunctionName=name, ZipFile=make_zip(new_source))
@@ -198,7 +145,7 @@ def test_updated_code_is_served_after_update_function_code(moto_with_urls):
 def test_concurrent_requests_are_all_answered(moto_with_urls):
     from concurrent.futures import ThreadPoolExecutor
 
-    _, url = deploy(moto_with_urls)
+    _, url = deploy(moto_with_urls, HANDLER_SOURCE)
     with ThreadPoolExecutor(max_workers=16) as pool:
         statuses = list(pool.map(lambda _: requests.get(f"{url}plain", timeout=60).status_code, range(48)))
     assert statuses == [200] * 48

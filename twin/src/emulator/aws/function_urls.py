@@ -30,7 +30,7 @@ from emulator.aws.function_url_events import (
     not_found,
 )
 from emulator.aws.lambda_runtime import FunctionVersion, Invocation, LambdaRuntime
-from emulator.clock import Clock
+from emulator.clock import ScaledClock
 from emulator.service_contract import TwinSettings, WSGIApp
 
 LOG = logging.getLogger("twin.function_urls")
@@ -111,11 +111,11 @@ def public_access_problem(policy_statements: list[dict[str, Any]]) -> str | None
 class FunctionUrlHost:
     """The WSGI endpoint behind every loopback Function URL of the twin."""
 
-    def __init__(self, settings: TwinSettings, clock: Clock) -> None:
+    def __init__(self, settings: TwinSettings, clock: ScaledClock) -> None:
         self._settings = settings
         self._clock = clock
         self._logs_lock = threading.Lock()
-        self._runtime = LambdaRuntime(settings.aws_url, self._write_logs)
+        self._runtime = LambdaRuntime(settings.aws_url, self._write_logs, clock.reading)
         install_loopback_urls(settings.aws_url)
 
     @staticmethod

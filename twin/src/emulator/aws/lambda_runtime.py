@@ -3,6 +3,7 @@
 Each worker is a separate Python process with the function's configured environment, its unpacked zip first on
 sys.path (as /var/task is on Lambda) and AWS_ENDPOINT_URL pointing at the twin, so its AWS calls stay local.
 A new code hash, handler or environment starts a new pool, as a new deployment gets new containers on Lambda.
+The function's wall clock is the twin's: every request carries a fresh reading of it (lambda_worker.TwinClock).
 """
 
 from __future__ import annotations
@@ -23,14 +24,19 @@ import time
 import uuid
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from emulator.clock import ClockReading
 
 LOG = logging.getLogger("twin.lambda")
 
 LogSink = Callable[[str, str, list[tuple[int, str]]], None]
 """(log group, log stream, [(epoch ms, message)]) -> None"""
+
+ClockReader = Callable[[], ClockReading]
+"""The twin's clock, read for a worker's start and for each invocation."""
 
 WORKER_START_TIMEOUT_SECONDS = 60.0
 MAX_UNPACKED_BYTES = 250 * 1024 * 1024  # Lambda's limit for an unzipped deployment package
@@ -67,13 +73,39 @@ class WorkerFailedError(Exception):
     """The worker process could not start, import the handler, or answer in time."""
 
 
+class FunctionClock:
+    """The twin's clock as functions read it, never earlier than what an invocation that has ended saw.
+
+    A worker runs its reading on at the speed it was given, so when the twin is slowed down during an invocation,
+    that worker runs ahead of the twin until the invocation ends; the next invocation, on any worker, holds its
+    clock at what that one saw until the twin catches up ("not_before").
+    """
+
+    def __init__(self, read_clock: ClockReader) -> None:
+        self._read_clock = read_clock
+        self._lock = threading.Lock()
+        self._seen = 0.0
+
+    def reading(self) -> dict[str, float]:
+        with self._lock:
+            seen = self._seen
+        return {**asdict(self._read_clock()), "not_before": seen}
+
+    def saw(self, latest: float) -> None:
+        with self._lock:
+            self._seen = max(self._seen, latest)
+
+
 class Worker:
     """One warm process serving one invocation at a time."""
 
-    def __init__(self, version: FunctionVersion, code_dir: Path, aws_url: str, log_sink: LogSink) -> None:
+    def __init__(
+        self, version: FunctionVersion, code_dir: Path, aws_url: str, log_sink: LogSink, clock: FunctionClock
+    ) -> None:
         self.version = version
         self.log_stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
         self._log_sink = log_sink
+        self._clock = clock
         environment = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "en_US.UTF-8",
@@ -97,8 +129,9 @@ class Worker:
             "LAMBDA_TASK_ROOT": str(code_dir),
             "_HANDLER": version.handler,
         }
+        start_reading = json.dumps(clock.reading())  # the clock during init, until the first request's
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "emulator.aws.lambda_worker", str(code_dir), version.handler],
+            [sys.executable, "-m", "emulator.aws.lambda_worker", str(code_dir), version.handler, start_reading],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -127,6 +160,8 @@ class Worker:
             self._emit([line.rstrip("\n")])
 
     def _emit(self, messages: list[str]) -> None:
+        # Real time, not the twin's: moto's PutLogEvents drops events more than 2 hours ahead of its (real) clock,
+        # which a sped-up twin passes within a minute.
         now_ms = int(time.time() * 1000)
         try:
             self._log_sink(self.version.log_group, self.log_stream, [(now_ms, message) for message in messages])
@@ -148,7 +183,7 @@ class Worker:
 
     def invoke(self, event: dict[str, Any]) -> Invocation:
         request_id = str(uuid.uuid4())
-        deadline_ms = int((time.time() + self.version.timeout_seconds) * 1000)
+        clock = self._clock.reading()
         context = {
             "function_name": self.version.function_name,
             "invoked_function_arn": self.version.function_arn,
@@ -156,13 +191,14 @@ class Worker:
             "aws_request_id": request_id,
             "log_group_name": self.version.log_group,
             "log_stream_name": self.log_stream,
-            "deadline_epoch_ms": deadline_ms,
+            # Real monotonic time: the host waits timeout_seconds of real time for the reply, whatever the speed.
+            "deadline_monotonic": clock["monotonic"] + self.version.timeout_seconds,
         }
         self._emit([f"START RequestId: {request_id} Version: $LATEST"])
         started = time.monotonic()
         assert self._process.stdin is not None
         try:
-            self._process.stdin.write(json.dumps({"event": event, "context": context}) + "\n")
+            self._process.stdin.write(json.dumps({"event": event, "context": context, "clock": clock}) + "\n")
             self._process.stdin.flush()
             reply = self._next_reply(self.version.timeout_seconds)
         except (WorkerFailedError, OSError) as failure:
@@ -178,6 +214,7 @@ class Worker:
                     f"Memory Size: {self.version.memory_mb} MB",
                 ]
             )
+        self._clock.saw(float(reply.get("clock", 0.0)))
         if reply.get("ok"):
             return Invocation(ok=True, result=reply.get("result"))
         self._emit([json.dumps({k: reply.get(k) for k in ("errorType", "errorMessage", "stackTrace")})])
@@ -193,11 +230,20 @@ class Worker:
 class WorkerPool:
     """Warm workers of one function version; at most `max_workers` run at once, the rest of the callers queue."""
 
-    def __init__(self, version: FunctionVersion, code_dir: Path, aws_url: str, log_sink: LogSink, max_workers: int):
+    def __init__(
+        self,
+        version: FunctionVersion,
+        code_dir: Path,
+        aws_url: str,
+        log_sink: LogSink,
+        clock: FunctionClock,
+        max_workers: int,
+    ) -> None:
         self.version = version
         self._code_dir = code_dir
         self._aws_url = aws_url
         self._log_sink = log_sink
+        self._clock = clock
         self._idle: list[Worker] = []
         self._all: list[Worker] = []
         self._lock = threading.Lock()
@@ -222,7 +268,7 @@ class WorkerPool:
                 if worker.alive:
                     return worker
                 self._all.remove(worker)
-        worker = Worker(self.version, self._code_dir, self._aws_url, self._log_sink)
+        worker = Worker(self.version, self._code_dir, self._aws_url, self._log_sink, self._clock)
         with self._lock:
             self._all.append(worker)
         return worker
@@ -237,9 +283,12 @@ class WorkerPool:
 class LambdaRuntime:
     """Maps function versions to worker pools and unpacks their code once per code hash."""
 
-    def __init__(self, aws_url: str, log_sink: LogSink, max_workers_per_function: int = 8) -> None:
+    def __init__(
+        self, aws_url: str, log_sink: LogSink, read_clock: ClockReader, max_workers_per_function: int = 8
+    ) -> None:
         self._aws_url = aws_url
         self._log_sink = log_sink
+        self._clock = FunctionClock(read_clock)
         self._max_workers = max_workers_per_function
         self._code_root = Path(tempfile.mkdtemp(prefix="twin-lambda-code-"))
         self._pools: dict[str, WorkerPool] = {}
@@ -259,7 +308,7 @@ class LambdaRuntime:
             if current is not None and current.version == version:
                 return current
             code_dir = self._unpack(code_zip)
-            pool = WorkerPool(version, code_dir, self._aws_url, self._log_sink, self._max_workers)
+            pool = WorkerPool(version, code_dir, self._aws_url, self._log_sink, self._clock, self._max_workers)
             self._pools[version.function_arn] = pool
         if current is not None:
             current.close()
