@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -47,6 +48,7 @@ class ScaledClock:
         self._real_origin = time.monotonic()
         # Sleepers wake early when the clock is sped up or jumps ahead.
         self._changed = threading.Condition(self._lock)
+        self._producers: dict[str, Callable[[], float]] = {}
 
     @property
     def speed(self) -> float:
@@ -65,6 +67,23 @@ class ScaledClock:
         with self._lock:
             real = time.monotonic()
             return ClockReading(now=self._now_locked(real), speed=self._speed, monotonic=real)
+
+    def hold_back(self, name: str, settled_through: Callable[[], float] | None) -> None:
+        """Register (or, with None, remove) a producer of events at twin times: `settled_through()` is the twin time
+        before which it has nothing left to produce. Consumers that act on due times (the scheduler) act only on
+        times before every producer's, so an event is never overtaken by a later one because the machine was slow
+        to produce the earlier (docs/twin-fidelity.md, "Twin time is causal")."""
+        with self._lock:
+            if settled_through is None:
+                self._producers.pop(name, None)
+            else:
+                self._producers[name] = settled_through
+
+    def settled_through(self) -> float:
+        """The twin time before which every registered producer has produced all it will: now, when none lags."""
+        with self._lock:
+            producers = list(self._producers.values())
+        return min([self.now(), *(settled() for settled in producers)])
 
     def utcnow(self) -> datetime:
         return datetime.fromtimestamp(self.now(), tz=UTC)

@@ -42,6 +42,7 @@ from emulator.clock import ScaledClock
 log = logging.getLogger(__name__)
 
 POLL_TWIN_SECONDS = 5.0
+HELD_BACK_POLL_REAL_SECONDS = 0.1
 MAX_FIRINGS_KEPT = 1000
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
 _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
@@ -156,7 +157,12 @@ class ScheduleRunner:
 
     def _run(self) -> None:
         while not self._stopped.is_set():
-            self._clock.wait_for(self._stopped, POLL_TWIN_SECONDS)
+            if self._settled_now() < self._clock.now() - 1:
+                # A producer (the Sumo monitors) lags behind the clock: look again as soon as it may have caught up,
+                # in real time, since twin time may hardly move (a paused clock) while it does.
+                self._stopped.wait(HELD_BACK_POLL_REAL_SECONDS)
+            else:
+                self._clock.wait_for(self._stopped, POLL_TWIN_SECONDS)
             if self._stopped.is_set():
                 return
             try:
@@ -165,8 +171,9 @@ class ScheduleRunner:
                 log.exception("the twin's scheduler failed")
 
     def fire_due(self) -> list[Firing]:
-        """Fire every schedule whose time has come; what fired."""
-        now = self._clock.now()
+        """Fire every schedule whose time has come, and has settled: no Sumo evaluation before it is still to run
+        (ScaledClock.settled_through); what fired."""
+        now = self._settled_now()
         fired = []
         for group_name, schedule in self._schedules():
             due_at = self._due_at(schedule, now)
@@ -181,6 +188,10 @@ class ScheduleRunner:
             # Fired, whether the invocation worked or not: Scheduler would retry a failure, the twin does not.
             self._complete(group_name, schedule)
         return fired
+
+    def _settled_now(self) -> float:
+        settled_through = getattr(self._clock, "settled_through", None)
+        return float(settled_through()) if settled_through is not None else self._clock.now()
 
     def _schedules(self) -> list[tuple[str, Any]]:
         backend = get_backend("scheduler")[self._account_id][self._region]

@@ -1,5 +1,9 @@
 """Runs an evaluation pass at every minute boundary of virtual time, following the shared clock.
 
+While it runs, the scheduler tells the clock that twin time is settled only up to the end of the minute it last
+evaluated (its deliveries included: a pass delivers its webhooks before it ends), so the AWS side's scheduler never
+fires a schedule due after a Sumo event that a slow machine has not produced yet.
+
 Jump choice: when the clock jumps (or runs so fast that several boundaries pass during one pass), only the latest
 due boundary is evaluated and the skipped ones are logged; evaluating each missed minute after a one-day jump would
 replay 1,440 passes over the same logs to no purpose.
@@ -27,6 +31,7 @@ class MinuteScheduler:
         self._thread: threading.Thread | None = None
         self.passes_run = 0
         self.boundaries_skipped = 0
+        self._evaluated_through = 0.0
 
     def start(self) -> None:
         if self._thread is not None:
@@ -34,12 +39,17 @@ class MinuteScheduler:
         self._stop.clear()
         # Taken before the thread starts, so a jump made right after start() counts as a jump.
         first_boundary = math.floor(self._clock.now() / PASS_INTERVAL_SECONDS) * PASS_INTERVAL_SECONDS
+        self._evaluated_through = first_boundary
+        if isinstance(self._clock, ScaledClock):
+            self._clock.hold_back("sumo monitors", lambda: self._evaluated_through + PASS_INTERVAL_SECONDS)
         self._thread = threading.Thread(
             target=self._loop, args=(first_boundary,), name="sumo-monitor-scheduler", daemon=True
         )
         self._thread.start()
 
     def stop(self) -> None:
+        if isinstance(self._clock, ScaledClock):
+            self._clock.hold_back("sumo monitors", None)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=15)
@@ -61,4 +71,5 @@ class MinuteScheduler:
             except Exception:
                 logger.exception("monitor scheduler: evaluation pass at %s failed", due)
             self.passes_run += 1
+            self._evaluated_through = due
             last_boundary = due
