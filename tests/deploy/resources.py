@@ -152,6 +152,9 @@ def project_resources(client: Callable[[str], Any], project: str = PROJECT) -> d
         for g in client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{project}")["logGroups"]
     ]
     tables = [name for name in client("dynamodb").list_tables()["TableNames"] if name.startswith(project)]
+    schedule_groups = [
+        group["Name"] for group in client("scheduler").list_schedule_groups(NamePrefix=project)["ScheduleGroups"]
+    ]
     return {
         "ec2_instances": instances,
         "sns_topics": topics,
@@ -162,6 +165,7 @@ def project_resources(client: Callable[[str], Any], project: str = PROJECT) -> d
         "lambda_function_urls": urls,
         "log_groups": log_groups,
         "dynamodb_tables": tables,
+        "schedule_groups": schedule_groups,
     }
 
 

@@ -51,6 +51,8 @@ def test_adopted_instance_is_the_only_target_and_survives_teardown(twin: Running
         "remediation_project": PROJECT,
         "remediation_adopt_instance_ids": [adopted],
         "remediation_lambda_zip_path": str(tmp_path / "remediation-webhook.zip"),
+        # Checked here so that an explicit verification window needs no deployment of its own.
+        "remediation_lambda_verify_seconds": 1800,
     }
 
     deployed = run_playbook("site.yml", environment, extra_vars=extra_vars)
@@ -65,6 +67,7 @@ def test_adopted_instance_is_the_only_target_and_survives_teardown(twin: Running
         "Environment"
     ]["Variables"]
     assert environment_vars["REMEDIATION_TARGET_INSTANCE_IDS"] == adopted
+    assert environment_vars["REMEDIATION_VERIFY_SECONDS"] == "1800"
 
     removed = run_playbook("playbooks/teardown.yml", environment, extra_vars={**extra_vars, "confirm": "yes"})
     assert removed.returncode == 0, removed.output[-3000:]
@@ -85,6 +88,8 @@ def test_a_fleet_adopted_by_tag_is_reached_only_through_its_tag_and_survives_tea
         "remediation_project": project,
         "remediation_adopt_instance_tag": f"Service={service}",
         "remediation_lambda_zip_path": str(tmp_path / "remediation-webhook.zip"),
+        # Checked here so that a wider monitor window needs no deployment of its own: the verification waits for it.
+        "sumo_monitoring_time_range": "15m",
     }
 
     deployed = run_playbook("site.yml", environment, extra_vars=extra_vars)
@@ -100,6 +105,8 @@ def test_a_fleet_adopted_by_tag_is_reached_only_through_its_tag_and_survives_tea
     ]["Variables"]
     assert lambda_environment["REMEDIATION_TARGET_TAG"] == f"Service={service}"
     assert "REMEDIATION_TARGET_INSTANCE_IDS" not in lambda_environment
+    # The 15-minute window, the 2 minutes Sumo runs log monitors behind, and 5 minutes of margin.
+    assert lambda_environment["REMEDIATION_VERIFY_SECONDS"] == str(900 + 120 + 300)
 
     removed = run_playbook("playbooks/teardown.yml", environment, extra_vars={**extra_vars, "confirm": "yes"})
     assert removed.returncode == 0, removed.output[-3000:]

@@ -50,7 +50,7 @@ def kms_statements(twin: RunningTwin) -> list[dict[str, Any]]:
 def iam_roles_removed_afterwards(twin: RunningTwin) -> Iterator[None]:
     yield
     iam = twin.client("iam")
-    for role in (f"{PROJECT}-automation", f"{PROJECT}-webhook"):
+    for role in (f"{PROJECT}-automation", f"{PROJECT}-webhook", f"{PROJECT}-scheduler"):
         if role not in {existing["RoleName"] for existing in iam.list_roles()["Roles"]}:
             continue
         for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
