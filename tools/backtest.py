@@ -1,5 +1,5 @@
 """Backtest the slow-call monitor and the remediation guard over a log file: when the monitor would have fired and
-resolved, and what the Lambda's guard would have done with each firing.
+resolved, and what the Lambda's closed loop would have done with each firing and each resolution.
 
     python -m tools.backtest access.log --query '...' --threshold 5 --threshold-type GreaterThan \\
         --time-range -10m --field slow_calls --source-category prod/api --cooldown-seconds 900 --max-attempts 3
@@ -7,15 +7,16 @@ resolved, and what the Lambda's guard would have done with each firing.
 
 Settings: each flag has a key of the same name in the `--settings` YAML file (SETTING_KEYS: query, threshold,
 threshold_type, time_range, field, missing_data_time_range, evaluation_delay, source_category, cooldown_seconds,
-max_attempts, window_seconds); flags win. tools/backtest_inventory.py derives them from the deployment with Ansible
-and passes them to `run_cli`.
+max_attempts, window_seconds, verify_seconds, relapse_seconds, max_relapses, circuit_heal_seconds); flags win.
+tools/backtest_inventory.py derives them from the deployment with Ansible and passes them to `run_cli`.
 
 This module holds no rule of its own. The monitor is replayed by the local Sumo's evaluation (emulator.sumo.replay,
 which calls the twin's modules for message times, windows, trigger checks and alert transitions). The guard is the
 Lambda's own model (lambda/remediation_webhook/guard_model.py): each firing the Lambda remediates on
-(remediation_webhook.payload.kind_of) is one delivery for one target, keyed as the Lambda keys alerts (the monitor and
-the start of the window that fired), and `guard_model.replay` decides it: started, or refused as a duplicate, by the
-cooldown or by the attempt cap, with one escalation per exhausted window.
+(remediation_webhook.payload.kind_of) is an alert for one target, keyed as the Lambda keys alerts (the monitor and the
+start of the window that fired), each resolution is a resolution of that monitor, and `replay_closed_loop` decides
+them in time order with the verification timer of each start: started, refused as a duplicate, by the cooldown, by
+the attempt cap or by an open circuit; each start verified by a resolution or judged NOT FIXED by its timer.
 """
 
 from __future__ import annotations
@@ -45,14 +46,18 @@ from emulator.sumo.replay import (
 )
 from emulator.sumo.timefmt import is_duration
 from emulator.sumo.trigger_check import THRESHOLD_TYPES
-from emulator.sumo.windows import MINUTE_MS, effective_delay_seconds
+from emulator.sumo.windows import MINUTE_MS, effective_delay_seconds, passes_over
 
 LAMBDA_SOURCE = Path(__file__).resolve().parents[1] / "lambda"
 if str(LAMBDA_SOURCE) not in sys.path:
     sys.path.append(str(LAMBDA_SOURCE))
 
-from remediation_webhook.guard_model import GuardRules, Verdict  # noqa: E402 (the Lambda's source, added above)
-from remediation_webhook.guard_model import replay as replay_deliveries  # noqa: E402
+from remediation_webhook.guard_model import (  # noqa: E402 (the Lambda's source, added above)
+    GuardRules,
+    LoopEvent,
+    Verdict,
+    replay_closed_loop,
+)
 from remediation_webhook.payload import AlertKind, kind_of  # noqa: E402
 
 _DURATION_FLAGS = ("--time-range", "--missing-data-time-range", "--evaluation-delay")
@@ -69,6 +74,10 @@ SETTING_KEYS = (
     "cooldown_seconds",
     "max_attempts",
     "window_seconds",
+    "verify_seconds",
+    "relapse_seconds",
+    "max_relapses",
+    "circuit_heal_seconds",
 )
 # The one target and monitor every replayed firing is for.
 BACKTEST_TARGET = "backtest-instance"
@@ -78,7 +87,11 @@ OUTCOMES = {
     Verdict.DUPLICATE: "duplicate",
     Verdict.COOLDOWN: "suppressed",
     Verdict.EXHAUSTED: "refused",
+    Verdict.CIRCUIT_OPEN: "circuit open",
+    Verdict.RELAPSING: "circuit open",  # the relapse that opens the circuit (and escalates) is refused by it too
 }
+# Why the fleet brake never engages in a replay (lambda/remediation_webhook/fleet.py).
+FLEET_BRAKE_NOTE = "the backtest replays one target and one monitor, and an alert naming one instance never brakes"
 
 
 class BacktestError(ReplayError):
@@ -87,22 +100,49 @@ class BacktestError(ReplayError):
 
 @dataclass(frozen=True)
 class GuardSettings:
-    """The Lambda's guard settings; `max_attempts` None means no cap. The ranges are the guard model's."""
+    """The Lambda's guard settings; `max_attempts` None means no cap. The ranges are the guard model's, and for the
+    closed loop's settings those the Lambda's configuration accepts (lambda/remediation_webhook/config.py), whose
+    defaults these are."""
 
     cooldown_seconds: int = 0
     max_attempts: int | None = None
     window_seconds: int = 3600
+    verify_seconds: int = 1020
+    relapse_seconds: int = 86400
+    max_relapses: int = 2
+    circuit_heal_seconds: int = 86400
 
     def __post_init__(self) -> None:
+        _check_range("verify_seconds", self.verify_seconds, 60, 86400)
+        _check_range("relapse_seconds", self.relapse_seconds, 0)
+        _check_range("max_relapses", self.max_relapses, 0, 100)
+        _check_range("circuit_heal_seconds", self.circuit_heal_seconds, 0)
         self.rules(firings=1)
 
     def rules(self, firings: int) -> GuardRules:
         """The guard model's rules; with no cap, one attempt per firing, so the cap never refuses."""
         max_attempts = max(1, firings) if self.max_attempts is None else self.max_attempts
         try:
-            return GuardRules(self.cooldown_seconds, max_attempts, self.window_seconds)
+            return GuardRules(
+                self.cooldown_seconds,
+                max_attempts,
+                self.window_seconds,
+                self.relapse_seconds,
+                self.max_relapses,
+                self.circuit_heal_seconds,
+            )
         except ValueError as error:
             raise BacktestError(f"remediation guard: {error}") from None
+
+
+def _check_range(name: str, value: int, minimum: int, maximum: int | None = None) -> None:
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+        raise BacktestError(f"remediation guard: {name} must be {bound}, as the Lambda accepts it, got {value}")
+
+
+# The closed loop's defaults (GuardSettings' own, the Lambda's).
+LAMBDA_DEFAULTS = GuardSettings()
 
 
 @dataclass(frozen=True)
@@ -111,8 +151,29 @@ class GuardDecision:
 
     at_ms: int
     trigger: str
-    outcome: str  # allowed, duplicate, suppressed, refused (OUTCOMES)
+    outcome: str  # allowed, duplicate, suppressed, refused, circuit open (OUTCOMES)
     escalated: bool
+    escalation: str | None = None  # "attempt cap" or "relapsing" when this firing escalated
+
+
+@dataclass(frozen=True)
+class ResolutionCheck:
+    """What one resolution did to the last start: verified it (`started_at_ms`) or not."""
+
+    at_ms: int
+    trigger: str
+    verified: bool
+    started_at_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class TimerOutcome:
+    """The verification timer of the start at `started_at_ms`, due at `at_ms`: "not fixed" (escalated, circuit
+    opened), "closed" (verified or superseded by a later start), or "not judged" (due after the log's last pass)."""
+
+    at_ms: int
+    started_at_ms: int
+    outcome: str
 
 
 @dataclass
@@ -122,30 +183,96 @@ class GuardTally:
     duplicate: int = 0
     suppressed: int = 0
     refused: int = 0
-    escalations: int = 0
+    circuit_open: int = 0  # firings suppressed by an open circuit (relapsing ones included)
+    verified: int = 0  # resolutions that verified a start
+    not_fixed: int = 0  # verification timers that escalated NOT FIXED
+    not_judged: int = 0  # verification timers due after the log ends
+    attempt_cap_escalations: int = 0
+    relapse_escalations: int = 0
+    escalations: int = 0  # all of them: attempt cap, relapses and NOT FIXED
+    fleet_brake: int = 0  # always 0: FLEET_BRAKE_NOTE
 
 
-def replay_guard(events: Iterable[MonitorEvent], guard: GuardSettings) -> tuple[list[GuardDecision], GuardTally]:
-    """Each firing the Lambda remediates on, delivered in time order to the guard model."""
-    firings = [event for event in events if kind_of(event.trigger) is AlertKind.REMEDIATE]
-    deliveries = [
-        (event.at_ms / 1000, BACKTEST_TARGET, f"{BACKTEST_MONITOR_ID}:{event.window_start_ms}") for event in firings
-    ]
-    outcomes = replay_deliveries(deliveries, guard.rules(len(firings)))
-    decisions = [
-        GuardDecision(event.at_ms, event.trigger, OUTCOMES[outcome.verdict], outcome.escalated)
-        for event, outcome in zip(firings, outcomes, strict=True)
-    ]
-    counted = Counter(decision.outcome for decision in decisions)
-    tally = GuardTally(
-        requests=len(decisions),
+@dataclass
+class GuardReplay:
+    """The closed loop over one log: each firing's decision, each resolution's check, each start's timer."""
+
+    decisions: list[GuardDecision]
+    resolutions: list[ResolutionCheck]
+    timers: list[TimerOutcome]
+    tally: GuardTally
+
+
+def _alert_key(event: MonitorEvent) -> str:
+    return f"{BACKTEST_MONITOR_ID}:{event.window_start_ms}"
+
+
+def replay_guard(events: Iterable[MonitorEvent], guard: GuardSettings, last_pass_ms: int | None = None) -> GuardReplay:
+    """Each firing the Lambda remediates on and each resolution, in time order, through the Lambda's closed loop.
+    A verification timer due after `last_pass_ms` (the log's last evaluation; None: never) is not judged: the log
+    does not say whether the alert resolved in time."""
+    kinds = {AlertKind.REMEDIATE: "alert", AlertKind.RECOVERED: "resolved"}
+    looped = [(event, kinds[kind]) for event in events if (kind := kind_of(event.trigger)) in kinds]
+    fed = [(event.at_ms / 1000, kind, BACKTEST_TARGET, _alert_key(event)) for event, kind in looped]
+    firings = sum(kind == "alert" for _, kind in looped)
+    handled = replay_closed_loop(fed, guard.rules(firings), guard.verify_seconds)
+    replayed = GuardReplay([], [], [], GuardTally())
+    monitor_events = (event for event, _ in looped)  # one per alert and resolution handled, in the same order
+    started_at_ms: int | None = None  # the last start: the one a resolution verifies
+    for loop_event in handled:
+        if loop_event.kind == "timer":
+            replayed.timers.append(_timer_outcome(loop_event, guard.verify_seconds, last_pass_ms))
+        elif loop_event.kind == "resolved":
+            event = next(monitor_events)
+            verified_start = started_at_ms if loop_event.verified else None
+            replayed.resolutions.append(
+                ResolutionCheck(event.at_ms, event.trigger, loop_event.verified, verified_start)
+            )
+        else:
+            decision = _decision(next(monitor_events), loop_event)
+            started_at_ms = decision.at_ms if decision.outcome == "allowed" else started_at_ms
+            replayed.decisions.append(decision)
+    replayed.tally = _tally(replayed)
+    return replayed
+
+
+def _decision(event: MonitorEvent, loop_event: LoopEvent) -> GuardDecision:
+    assert loop_event.verdict is not None  # an alert always has the claim's verdict
+    escalation = None
+    if loop_event.escalated:
+        escalation = "relapsing" if loop_event.verdict is Verdict.RELAPSING else "attempt cap"
+    return GuardDecision(event.at_ms, event.trigger, OUTCOMES[loop_event.verdict], loop_event.escalated, escalation)
+
+
+def _timer_outcome(loop_event: LoopEvent, verify_seconds: int, last_pass_ms: int | None) -> TimerOutcome:
+    due_ms = loop_event.now * 1000
+    started_at_ms = due_ms - verify_seconds * 1000
+    if not loop_event.escalated:
+        return TimerOutcome(due_ms, started_at_ms, "closed")
+    if last_pass_ms is not None and due_ms > last_pass_ms:
+        return TimerOutcome(due_ms, started_at_ms, "not judged")  # the alert might have resolved after the log
+    return TimerOutcome(due_ms, started_at_ms, "not fixed")
+
+
+def _tally(replayed: GuardReplay) -> GuardTally:
+    counted = Counter(decision.outcome for decision in replayed.decisions)
+    escalated = Counter(decision.escalation for decision in replayed.decisions if decision.escalated)
+    timers = Counter(timer.outcome for timer in replayed.timers)
+    return GuardTally(
+        requests=len(replayed.decisions),
         allowed=counted["allowed"],
         duplicate=counted["duplicate"],
         suppressed=counted["suppressed"],
         refused=counted["refused"],
-        escalations=sum(decision.escalated for decision in decisions),
+        circuit_open=counted["circuit open"],
+        verified=sum(check.verified for check in replayed.resolutions),
+        not_fixed=timers["not fixed"],
+        not_judged=timers["not judged"],
+        attempt_cap_escalations=escalated["attempt cap"],
+        relapse_escalations=escalated["relapsing"],
+        escalations=escalated.total() + timers["not fixed"],
+        fleet_brake=0,
     )
-    return decisions, tally
 
 
 @dataclass
@@ -156,8 +283,7 @@ class BacktestResult:
     evaluations: int
     evaluations_without_rows: int
     events: list[MonitorEvent]
-    decisions: list[GuardDecision]
-    tally: GuardTally
+    guard: GuardReplay
 
 
 def run_backtest(
@@ -167,8 +293,12 @@ def run_backtest(
     query = compile_query(query_text)
     buckets = bucket_lines(lines, query, metadata)
     replayed = replay_monitor(buckets, query, trigger)
-    decisions, tally = replay_guard(replayed.events, guard)
-    return BacktestResult(buckets, replayed.passes, replayed.passes_without_rows, replayed.events, decisions, tally)
+    last_pass_ms = None
+    if buckets.first_minute is not None and buckets.last_minute is not None:
+        passes = passes_over(buckets.first_minute, buckets.last_minute, trigger.evaluation_delay_seconds)
+        last_pass_ms = passes[-1] * MINUTE_MS if passes else None
+    looped = replay_guard(replayed.events, guard, last_pass_ms)
+    return BacktestResult(buckets, replayed.passes, replayed.passes_without_rows, replayed.events, looped)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -253,6 +383,10 @@ def settings_from(args: argparse.Namespace, base: Mapping[str, Any] | None = Non
         cooldown_seconds=_as_int(_setting(args, base, "cooldown_seconds", 0), "cooldown seconds"),
         max_attempts=None if max_attempts is None else _as_int(max_attempts, "max attempts"),
         window_seconds=_as_int(_setting(args, base, "window_seconds", 3600), "attempt window seconds"),
+        **{
+            key: _as_int(_setting(args, base, key, getattr(LAMBDA_DEFAULTS, key)), key)
+            for key in ("verify_seconds", "relapse_seconds", "max_relapses", "circuit_heal_seconds")
+        },
     )
     metadata = {
         "_sourceCategory": str(_setting(args, base, "source_category", "")),
@@ -270,16 +404,23 @@ def _iso(at_ms: int) -> str:
 def report_json(result: BacktestResult, query: str, trigger: TriggerSettings, guard: GuardSettings) -> dict[str, Any]:
     """The machine-readable report (`--json`)."""
     buckets = result.buckets
-    decisions = {(decision.at_ms, decision.trigger): decision for decision in result.decisions}
+    decisions = {(decision.at_ms, decision.trigger): decision for decision in result.guard.decisions}
+    resolutions = {(check.at_ms, check.trigger): check for check in result.guard.resolutions}
     events = []
     for event in result.events:
         entry: dict[str, Any] = {"at": _iso(event.at_ms), "at_ms": event.at_ms, "trigger": event.trigger,
                                  "value": event.value, "rows": event.rows, "detail": event.detail}  # fmt: skip
         decision = decisions.get((event.at_ms, event.trigger))
         if decision is not None:
-            entry["remediation"] = decision.outcome
-            entry["escalated"] = decision.escalated
+            entry.update(remediation=decision.outcome, escalated=decision.escalated, escalation=decision.escalation)
+        check = resolutions.get((event.at_ms, event.trigger))
+        if check is not None:
+            entry["verified"] = check.verified
+            if check.started_at_ms is not None:
+                entry["verified_start"] = _iso(check.started_at_ms)
         events.append(entry)
+    timers = [{"at": _iso(timer.at_ms), "at_ms": timer.at_ms, "started_at": _iso(timer.started_at_ms),
+               "outcome": timer.outcome} for timer in result.guard.timers]  # fmt: skip
     counts = {name: sum(event.trigger == name for event in result.events)
               for name in ("Critical", "ResolvedCritical", "MissingData", "ResolvedMissingData")}  # fmt: skip
     return {
@@ -293,9 +434,35 @@ def report_json(result: BacktestResult, query: str, trigger: TriggerSettings, gu
         "evaluations": result.evaluations,
         "evaluations_without_rows": result.evaluations_without_rows,
         "events": events,
+        "timers": timers,
         "counts": counts,
-        "remediation": asdict(result.tally),
+        "remediation": asdict(result.guard.tally),
+        "fleet_brake_note": FLEET_BRAKE_NOTE,
     }
+
+
+def _event_line(event: dict[str, Any]) -> str:
+    line = f"{event['at']}  {event['trigger']:<20} {event['detail']}"
+    if not event["trigger"].endswith("MissingData"):
+        line += f" ({event['rows']} row{'' if event['rows'] == 1 else 's'})"
+    if "remediation" in event:
+        line += f"  -> remediation {event['remediation']}"
+        if event["escalated"]:
+            line += f" (escalated: {event['escalation']})"
+    if event.get("verified"):
+        line += f"  -> verified the remediation started {event['verified_start']}"
+    return line
+
+
+def _timer_line(timer: dict[str, Any], verify_seconds: int) -> str | None:
+    """A NOT FIXED, or a verification the log ends before; a timer that found its start verified is not shown."""
+    if timer["outcome"] == "not fixed":
+        detail = f"the remediation started {timer['started_at']} not verified within {verify_seconds}s"
+        return f"{timer['at']}  {'NOT FIXED':<20} {detail}: escalated, circuit open"
+    if timer["outcome"] == "not judged":
+        detail = f"the remediation started {timer['started_at']}: its verification falls after the log ends"
+        return f"{timer['at']}  {'NOT JUDGED':<20} {detail}"
+    return None
 
 
 def report_text(report: dict[str, Any]) -> Iterator[str]:
@@ -324,24 +491,36 @@ def report_text(report: dict[str, Any]) -> Iterator[str]:
         "no cap" if guard["max_attempts"] is None else f"at most {guard['max_attempts']} per {guard['window_seconds']}s"
     )
     yield f"Remediation guard: cooldown {guard['cooldown_seconds']}s, {cap}."
+    yield (
+        f"Closed loop: a start is verified when the alert resolves within {guard['verify_seconds']}s, else NOT FIXED "
+        f"opens the circuit; after {guard['max_relapses']} relapses in a row (alerts within "
+        f"{guard['relapse_seconds']}s of a verified fix) the next one opens it too; an open circuit closes after "
+        f"{guard['circuit_heal_seconds']}s healthy."
+    )
     yield ""
     if not report["events"]:
         yield "The monitor never changed state."
-    for event in report["events"]:
-        line = f"{event['at']}  {event['trigger']:<20} {event['detail']}"
-        if not event["trigger"].endswith("MissingData"):
-            line += f" ({event['rows']} row{'' if event['rows'] == 1 else 's'})"
-        if "remediation" in event:
-            line += f"  -> remediation {event['remediation']}" + (" (escalated)" if event["escalated"] else "")
-        yield line
+    # Timers first within the same second, as the closed loop handles them.
+    timeline = [(timer["at_ms"], 0, _timer_line(timer, guard["verify_seconds"])) for timer in report["timers"]]
+    timeline += [(event["at_ms"], 1, _event_line(event)) for event in report["events"]]
+    yield from (line for _, _, line in sorted(timeline, key=lambda item: item[:2]) if line is not None)
     yield ""
     counts, tally = report["counts"], report["remediation"]
     yield "Summary: " + ", ".join(f"{name} {count}" for name, count in counts.items())
     yield (
         f"Remediation requests {tally['requests']}: allowed {tally['allowed']}, duplicates {tally['duplicate']}, "
         f"suppressed by cooldown {tally['suppressed']}, refused by the cap {tally['refused']}, "
-        f"escalations {tally['escalations']}."
+        f"suppressed by the open circuit {tally['circuit_open']}."
     )
+    yield (
+        f"Verification: verified {tally['verified']}, not fixed {tally['not_fixed']}"
+        + (f", not judged (the log ends first) {tally['not_judged']}." if tally["not_judged"] else ".")
+    )
+    yield (
+        f"Escalations {tally['escalations']}: attempt cap {tally['attempt_cap_escalations']}, "
+        f"relapses {tally['relapse_escalations']}, not fixed {tally['not_fixed']}."
+    )
+    yield f"Fleet brake {tally['fleet_brake']}: {report['fleet_brake_note']}."
 
 
 def build_parser(
@@ -366,6 +545,10 @@ def build_parser(
     parser.add_argument("--cooldown-seconds", help="remediation cooldown after an allowed attempt (default 0)")
     parser.add_argument("--max-attempts", help="remediation attempts allowed per window (default: no cap)")
     parser.add_argument("--window-seconds", help="the attempt window (default 3600)")
+    parser.add_argument("--verify-seconds", help="verify each start this long after it (60 to 86400, default 1020)")
+    parser.add_argument("--relapse-seconds", help="an alert this soon after a verified fix relapses (default 86400)")
+    parser.add_argument("--max-relapses", help="relapses in a row before the circuit opens (0 to 100, default 2)")
+    parser.add_argument("--circuit-heal-seconds", help="healthy time that closes an open circuit (default 86400)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
 

@@ -1,6 +1,6 @@
 """Backtest the deployed slow-call monitor: Ansible resolves the deployment's variables and renders the monitor as the
-sumo_monitoring role deploys it, the remediation Lambda's guard settings come with it, and the generic backtest
-replays a log file with them.
+sumo_monitoring role deploys it, the remediation Lambda's guard and closed-loop settings come with it, and the
+generic backtest replays a log file with them.
 
     python -m tools.backtest_inventory access.log --inventory inventory/local [-e NAME=VALUE ...] [--threshold 8]
 
@@ -45,12 +45,17 @@ GUARD_VARIABLES = {
     "cooldown_seconds": "remediation_lambda_cooldown_seconds",
     "max_attempts": "remediation_lambda_max_attempts",
     "window_seconds": "remediation_lambda_attempt_window_seconds",
+    "verify_seconds": "remediation_lambda_verify_seconds",
+    "relapse_seconds": "remediation_lambda_relapse_seconds",
+    "max_relapses": "remediation_lambda_max_relapses",
+    "circuit_heal_seconds": "remediation_lambda_circuit_heal_seconds",
 }
 MONITOR_VARIABLES = {"source_category": "sumo_monitoring_source_category"}
 TASK_ARGUMENTS = {"field": ("trigger_field",), "missing_data_time_range": ("missing_data", "missing_data_time_range")}
 # Task arguments the generic backtest cannot model (a separate resolution condition).
 UNSUPPORTED_ARGUMENTS = ("resolution_threshold", "resolution_threshold_type")
-# Names an earlier backtest read; no role reads them, so setting them changes nothing. Warned about, not used.
+# Names an earlier backtest read, or the closed loop's settings without the role's prefix (as docs/runbook.md names
+# one); no role reads them, so setting them changes nothing. Warned about, not used.
 RETIRED_NAMES = {
     "sumo_monitor_query": "the role renders it from sumo_monitoring_* variables",
     "sumo_monitor_threshold": "sumo_monitoring_slow_call_count (or sumo_monitoring_volume_threshold)",
@@ -62,6 +67,10 @@ RETIRED_NAMES = {
     "remediation_cooldown_seconds": "remediation_lambda_cooldown_seconds",
     "remediation_max_attempts": "remediation_lambda_max_attempts",
     "remediation_attempt_window_seconds": "remediation_lambda_attempt_window_seconds",
+    "remediation_verify_seconds": "remediation_lambda_verify_seconds",
+    "remediation_relapse_seconds": "remediation_lambda_relapse_seconds",
+    "remediation_max_relapses": "remediation_lambda_max_relapses",
+    "remediation_circuit_heal_seconds": "remediation_lambda_circuit_heal_seconds",
 }
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -199,14 +208,29 @@ def render_request(role: MonitorRole, wanted: Iterable[str]) -> RenderRequest:
             monitor.update({name: role.monitor_task[name] for name in labels_of(key) if name in role.monitor_task})
     definitions = {**role.role_vars, **role.facts}
     monitor_checked = referenced_variables(monitor.values(), definitions) & spec_options(ROLES / MONITOR_ROLE)
+    # remediation_lambda's vars read role_path (verify_seconds: the sumo_monitoring defaults beside it), which Ansible
+    # sets only for a role's own tasks; the playbook renders in a play task, so it is given as the role would have it.
+    facts = {**role.facts, "role_path": str(ROLES / LAMBDA_ROLE)} if guard else dict(role.facts)
     return RenderRequest(
         guard=guard,
         guard_checked=sorted(set(guard) & spec_options(ROLES / LAMBDA_ROLE)),
         monitor=monitor,
         monitor_checked=sorted(monitor_checked),
         retired=sorted(RETIRED_NAMES),
-        facts=role.facts,
+        facts=facts,
     )
+
+
+def role_reads(key: str) -> bool:
+    """Whether the deployment has the setting `key`: a guard variable only once remediation_lambda defines it (the
+    closed loop's came after the guard's); without it the backtest takes the Lambda's default, as the function does
+    when its environment leaves the variable out."""
+    return key not in GUARD_VARIABLES or GUARD_VARIABLES[key] in _role_defaults(LAMBDA_ROLE)
+
+
+@cache
+def _role_defaults(role: str) -> frozenset[str]:
+    return frozenset(_load_yaml(ROLES / role / "defaults" / "main.yml") or {})
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -263,7 +287,7 @@ def settings_from_inventory(
     unsupported = [name for name in UNSUPPORTED_ARGUMENTS if role.monitor_task.get(name)]
     if unsupported:
         raise InventoryError(f"the monitor task sets {', '.join(unsupported)}, which the backtest does not model")
-    wanted = [key for key in SETTING_KEYS if key not in given_by_flags]
+    wanted = [key for key in SETTING_KEYS if key not in given_by_flags and role_reads(key)]
     request = render_request(role, wanted)
     try:
         rendered = render(deployment.ansible_options(list(arguments or [])), request)

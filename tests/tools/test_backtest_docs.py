@@ -73,7 +73,18 @@ def reader_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     log.write_text(capture.stdout)
     (directory / "vault-pass.txt").write_text("a-password-nothing-is-encrypted-with\n")
     (directory / "monitor.yml").write_text(settings_example())
-    return {"log": log, "vault": directory / "vault-pass.txt", "settings": directory / "monitor.yml", "dir": directory}
+    files = {"log": log, "vault": directory / "vault-pass.txt", "settings": directory / "monitor.yml", "dir": directory}
+    # The worked example's log, written here as its block writes it, for the later blocks that read it: under
+    # pytest-xdist the block that writes it may run on another worker.
+    for command in scratch_log_commands():
+        subprocess.run(["bash", "-euo", "pipefail", "-c", runnable(command, files)], cwd=REPO_ROOT, check=True)
+    return files
+
+
+def scratch_log_commands() -> list[str]:
+    """The doc's commands that write the worked example's /tmp/access.log (continuation lines joined)."""
+    joined = [line for example in examples() for line in example.command.replace("\\\n", " ").splitlines()]
+    return [line for line in joined if "> /tmp/access.log" in line]
 
 
 def runnable(command: str, files: dict[str, Path]) -> str:

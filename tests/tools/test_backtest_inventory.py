@@ -14,9 +14,11 @@ import pytest
 import yaml
 
 from tests.sumo.samples import START_MS, combined_log_line
+from tools import backtest_inventory
 from tools.ansible_settings import ansible_playbook
 from tools.backtest import SETTING_KEYS, build_parser, parse_arguments, run_cli
 from tools.backtest_inventory import (
+    LAMBDA_ROLE,
     REPO_ROOT,
     Deployment,
     MonitorRole,
@@ -43,7 +45,12 @@ ROLE_DEFAULTS = {
     "cooldown_seconds": 900,
     "max_attempts": 3,
     "window_seconds": 21600,
+    "verify_seconds": 1020,  # the monitor's 10m range + its 2m delay + 300 s
+    "relapse_seconds": 86400,
+    "max_relapses": 2,
+    "circuit_heal_seconds": 86400,
 }
+CLOSED_LOOP_KEYS = ("verify_seconds", "relapse_seconds", "max_relapses", "circuit_heal_seconds")
 
 
 def sumologic_query() -> Any:
@@ -134,7 +141,15 @@ def test_the_inventory_monitor_is_the_roles_query_and_trigger(
         "missing_data_time_range_seconds": 600,
         "evaluation_delay_seconds": 120,
     }
-    assert report["guard"] == {"cooldown_seconds": 900, "max_attempts": 3, "window_seconds": 21600}
+    assert report["guard"] == {
+        "cooldown_seconds": 900,
+        "max_attempts": 3,
+        "window_seconds": 21600,
+        "verify_seconds": 1020,
+        "relapse_seconds": 86400,
+        "max_relapses": 2,
+        "circuit_heal_seconds": 86400,
+    }
 
 
 def test_role_defaults_apply_when_the_inventory_sets_nothing(tmp_path: Path) -> None:
@@ -311,6 +326,10 @@ def test_the_rendered_templates_are_the_monitor_tasks_arguments() -> None:
             "remediation_lambda_cooldown_seconds",
             "remediation_lambda_max_attempts",
             "remediation_lambda_attempt_window_seconds",
+            "remediation_lambda_verify_seconds",
+            "remediation_lambda_relapse_seconds",
+            "remediation_lambda_max_relapses",
+            "remediation_lambda_circuit_heal_seconds",
         ]
     )
 
@@ -376,25 +395,32 @@ def test_silence_past_the_missing_data_window_is_a_remediation_request(
     assert report["remediation"]["requests"] == 1
 
 
-def test_cooldown_and_attempt_cap_use_the_lambdas_deployed_values(
-    local_settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # Six slow calls in one minute at minutes 0, 12, 30, 50, 70 and 90: Critical three minutes later each time (the
-    # minute, then the 2-minute delay).
-    bursts = tuple(minute * 60 + second for minute in (0, 12, 30, 50, 70, 90) for second in range(0, 60, 10))
-    report = replay(capsys, local_settings, write_log(tmp_path / "access.log", 105, bursts))
-    outcomes = [
-        ((event["at_ms"] - START_MS) // MINUTE, event["remediation"], event["escalated"])
+# Six slow calls in one minute at minutes 0, 12, 30, 50, 70 and 90: Critical three minutes later each time (the minute,
+# then the 2-minute delay), resolved ten minutes after that.
+SIX_BURSTS = tuple(minute * 60 + second for minute in (0, 12, 30, 50, 70, 90) for second in range(0, 60, 10))
+
+
+def remediations(report: dict[str, Any]) -> list[tuple[int, str, str | None]]:
+    return [
+        ((event["at_ms"] - START_MS) // MINUTE, event["remediation"], event["escalation"])
         for event in report["events"]
         if "remediation" in event
     ]
-    assert outcomes == [
-        (3, "allowed", False),
-        (15, "suppressed", False),  # 12 minutes after the last start: inside the 15-minute cooldown
-        (33, "allowed", False),
-        (53, "allowed", False),
-        (73, "refused", True),  # a fourth start within 6 hours: over the cap of 3, escalated once
-        (93, "refused", False),
+
+
+def test_cooldown_and_attempt_cap_use_the_lambdas_deployed_values(
+    local_settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --relapse-seconds 0: no start is a relapse, so the cooldown and the cap decide alone.
+    log = write_log(tmp_path / "access.log", 105, SIX_BURSTS)
+    report = replay(capsys, local_settings, log, "--relapse-seconds", "0")
+    assert remediations(report) == [
+        (3, "allowed", None),
+        (15, "suppressed", None),  # 12 minutes after the last start: inside the 15-minute cooldown
+        (33, "allowed", None),
+        (53, "allowed", None),
+        (73, "refused", "attempt cap"),  # a fourth start within 6 hours: over the cap of 3, escalated once
+        (93, "refused", None),
     ]
     assert report["remediation"] == {
         "requests": 6,
@@ -402,8 +428,84 @@ def test_cooldown_and_attempt_cap_use_the_lambdas_deployed_values(
         "duplicate": 0,
         "suppressed": 1,
         "refused": 2,
+        "circuit_open": 0,
+        "verified": 3,  # each start's alert resolved ten minutes later, inside the 17 minutes
+        "not_fixed": 0,
+        "not_judged": 0,
+        "attempt_cap_escalations": 1,
+        "relapse_escalations": 0,
         "escalations": 1,
+        "fleet_brake": 0,
     }
+
+
+def test_the_deployed_relapse_limit_opens_the_circuit_before_the_cap_refuses(
+    local_settings: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = replay(capsys, local_settings, write_log(tmp_path / "access.log", 105, SIX_BURSTS))
+    # The starts at 33 and 53 each came within a day of the fix before: two relapses, the role's limit.
+    assert remediations(report) == [
+        (3, "allowed", None),
+        (15, "suppressed", None),
+        (33, "allowed", None),
+        (53, "allowed", None),
+        (73, "circuit open", "relapsing"),
+        (93, "circuit open", None),
+    ]
+    tally = report["remediation"]
+    assert (tally["verified"], tally["circuit_open"], tally["relapse_escalations"], tally["escalations"]) == (
+        3,
+        2,
+        1,
+        1,
+    )
+
+
+def test_the_closed_loop_variables_are_read_from_the_inventory(tmp_path: Path) -> None:
+    inventory = inventory_copy(
+        tmp_path,
+        "remediation_lambda_relapse_seconds: 3600\nremediation_lambda_max_relapses: 1\n"
+        "remediation_lambda_circuit_heal_seconds: 600\n",
+    )
+    base, _ = settings_from_inventory(Deployment(inventory), [], given_by_flags=set())
+    assert {key: base[key] for key in CLOSED_LOOP_KEYS} == {
+        "verify_seconds": 1020,
+        "relapse_seconds": 3600,
+        "max_relapses": 1,
+        "circuit_heal_seconds": 600,
+    }
+
+
+def test_the_verification_window_follows_the_monitors_range_and_delay(tmp_path: Path) -> None:
+    inventory = inventory_copy(tmp_path, "sumo_monitoring_time_range: 15m\nsumo_monitoring_evaluation_delay: 5m\n")
+    base, _ = settings_from_inventory(Deployment(inventory), [], given_by_flags=set())
+    assert base["verify_seconds"] == 900 + 300 + 300  # the range, the delay, the role's margin
+    inventory = inventory_copy(tmp_path / "set", "remediation_lambda_verify_seconds: 1800\n")
+    base, _ = settings_from_inventory(Deployment(inventory), [], given_by_flags=set())
+    assert base["verify_seconds"] == 1800
+
+
+def test_a_closed_loop_variable_the_role_does_not_define_takes_the_lambdas_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    defined = backtest_inventory._role_defaults(LAMBDA_ROLE) - {"remediation_lambda_max_relapses"}
+    monkeypatch.setattr(backtest_inventory, "_role_defaults", lambda role: defined)
+    inventory = inventory_copy(tmp_path, "remediation_lambda_max_relapses: 7\n")  # read by no role: ignored
+    base, _ = settings_from_inventory(Deployment(inventory), [], given_by_flags=set())
+    assert "max_relapses" not in base
+    report = replay(capsys, base, write_log(tmp_path / "access.log", 3))
+    assert report["guard"]["max_relapses"] == 2
+
+
+def test_closed_loop_names_without_the_roles_prefix_are_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inventory = inventory_copy(tmp_path, "remediation_verify_seconds: 600\n")
+    assert main([str(write_log(tmp_path / "access.log", 3)), "--inventory", str(inventory), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "remediation_verify_seconds is set in the deployment but read by no role and ignored" in captured.err
+    assert "use remediation_lambda_verify_seconds" in captured.err
+    assert json.loads(captured.out)["guard"]["verify_seconds"] == 1020
 
 
 def test_flags_win_over_the_inventory(

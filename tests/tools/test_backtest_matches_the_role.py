@@ -1,5 +1,6 @@
 """The backtest's monitor is the monitor the role deploys: the same variables, applied by ansible-playbook to a local
-Sumo Logic and read by tools.backtest_inventory, give the same query and triggers."""
+Sumo Logic and read by tools.backtest_inventory, give the same query and triggers, and a verification window that
+comes after the soonest that monitor can resolve."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from emulator.sumo.replay import duration_seconds
+from emulator.sumo.windows import effective_delay_seconds
 from tests.sumo.local_sumo import LocalSumo, serve_local_sumo
 from tests.sumo.playbook_runner import run_playbook
 from tools.backtest_inventory import Deployment, settings_from_inventory
@@ -84,3 +87,7 @@ def test_the_backtest_replays_the_monitor_the_role_deploys(
     else:
         assert settings["missing_data_time_range"] is None
     assert settings["evaluation_delay"] == monitor["evaluationDelay"]
+    # The Lambda checks each start once this monitor can have resolved: its range, the delay Sumo runs it behind
+    # (never under two minutes), and remediation_lambda's 300 s margin.
+    delay = effective_delay_seconds(duration_seconds(monitor["evaluationDelay"], "delay", allow_zero=True))
+    assert settings["verify_seconds"] == duration_seconds(critical["timeRange"], "time range") + delay + 300
