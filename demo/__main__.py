@@ -1,8 +1,11 @@
 """`make demo`: slow /api/data calls -> Sumo monitor -> webhook -> Lambda -> runbook -> EC2 -> SNS, on the twin.
 
 Act 1 degrades the service: its /api/data calls turn slow, the monitor fires, the Lambda starts the runbook, which
-reboots the instance and notifies; the alert resolves once the slow calls leave the window. Act 2 stops the
-instance: its logs stop, the monitor raises MissingData, and the runbook starts it again. Then teardown.
+reboots the instance and notifies; the alert resolves once the slow calls leave the window, and the Lambda's
+recovered message verifies the reboot. Act 2 stops the instance: its logs stop, the monitor raises MissingData, and
+the runbook starts it again. Act 3 degrades the service from outside (a dependency): the runbook reboots, the alert
+stays open, the verification window ends with one NOT FIXED escalation, and a later alert is suppressed because the
+instance's circuit is open. Then teardown.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import argparse
 import sys
 import time
 
-from demo.acts import ActFailedError, HopTime, act_slow_calls, act_stopped_instance
+from demo.acts import ActFailedError, HopTime, act_not_fixed, act_slow_calls, act_stopped_instance
 from demo.stage import Stage, StageError
 from demo.summary import print_summary
 from demo.timeline import Timeline
@@ -44,10 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     hops: dict[str, HopTime] = {}
     started = time.monotonic()
     try:
+        if not twin.started_here:
+            # A twin left up (--keep-twin, or an interrupted run) may hold an earlier deployment and its decisions:
+            # an open circuit or a spent attempt cap would change what the acts show.
+            timeline.emit("demo", "the twin was already up: removing any earlier deployment first")
+            code, _recap = stage.teardown()
+            if code != 0:
+                raise StageError(f"removing the earlier deployment failed; see {log_dir / 'teardown.log'}")
         stage.deploy()
         started = time.monotonic()
         hops.update(act_slow_calls(stage, args.act_timeout))
         hops.update(act_stopped_instance(stage, args.act_timeout))
+        hops.update(act_not_fixed(stage, args.act_timeout))
     except (StageError, ActFailedError) as error:
         failure = str(error)
         timeline.emit("demo", f"FAILED: {failure}")

@@ -29,8 +29,18 @@ HOP_BUDGETS = {
     "started": 30 * 60,  # start: pending 20 s, checks initializing 90 s, publish (~3 min)
     "data_back": 30 * 60,  # lines again in the window (~1 min)
     "recovered": 20 * 60,  # the Lambda's "recovered" message after ResolvedCritical (real time, seconds)
+    # Act 3: the verification window (17 min after the start) ends, and the timer's invocation escalates.
+    "status_checks_3": 20 * 60,
+    "critical_3": 45 * 60,
+    "rebooted_3": 30 * 60,
+    "verified": 20 * 60,  # the Lambda's recovered message after ResolvedCritical (real time, seconds)
+    "not_fixed": 40 * 60,
+    "resolved_3": 30 * 60,
+    "critical_again": 45 * 60,
+    "suppressed": 45 * 60,  # the dependency is fixed, fails again, and the monitor fires again (~15 min)
 }
 DEFAULT_REAL_CEILING_SECONDS = 300.0
+COOLDOWN_SECONDS = 900  # the Lambda's default cooldown (remediation_lambda_cooldown_seconds), in twin time
 POLL_SECONDS = 0.2
 
 
@@ -117,6 +127,30 @@ def notified(stage: Stage, **fields: str) -> Callable[[], bool]:
     return lambda: any(all(item["message"].get(k) == v for k, v in fields.items()) for item in received)
 
 
+def delivered_again(timeline: Timeline, trigger_type: str) -> Callable[[], bool]:
+    """A delivery of `trigger_type` after those already in the timeline."""
+    before = sum(event.data.get("trigger_type") == trigger_type for event in timeline.of("sumo"))
+    return lambda: sum(event.data.get("trigger_type") == trigger_type for event in timeline.of("sumo")) > before
+
+
+def notified_again(stage: Stage, **fields: str) -> Callable[[], bool]:
+    """A notification with `fields` after those already received."""
+    assert stage.notifications is not None
+    received = stage.notifications.received
+
+    def matching() -> int:
+        return sum(all(item["message"].get(k) == v for k, v in fields.items()) for item in received)
+
+    before = matching()
+    return lambda: matching() > before
+
+
+def decided(timeline: Timeline, decision: str, reason: str) -> Callable[[], bool]:
+    return lambda: any(
+        event.data.get("decision") == decision and event.data.get("reason") == reason for event in timeline.of("lambda")
+    )
+
+
 def wait_virtual(stage: Stage, seconds: float) -> None:
     target = stage.twin.now() + seconds
     while stage.twin.now() < target:
@@ -152,7 +186,18 @@ def act_slow_calls(
         on_started()
     hop("rebooted", notified(stage, action_taken="rebooted"), "the 'rebooted' notification")
     hop("resolved", delivered(stage.timeline, "ResolvedCritical"), "the alert to resolve")
+    hop("verified", verified_recovery(stage), "the recovered message that verifies the reboot")
     return hops
+
+
+def verified_recovery(stage: Stage) -> Callable[[], bool]:
+    """The Lambda's recovered message naming the execution its resolution verified."""
+    assert stage.notifications is not None
+    received = stage.notifications.received
+    return lambda: any(
+        item["message"].get("outcome") == "recovered" and item["message"].get("remediations_verified")
+        for item in received
+    )
 
 
 def act_stopped_instance(stage: Stage, real_ceiling_seconds: float) -> dict[str, HopTime]:
@@ -170,4 +215,41 @@ def act_stopped_instance(stage: Stage, real_ceiling_seconds: float) -> dict[str,
     hop("missing_data", delivered(stage.timeline, "MissingData"), "the monitor to raise MissingData")
     hop("started", notified(stage, action_taken="started"), "the 'started' notification")
     hop("data_back", delivered(stage.timeline, "ResolvedMissingData"), "the missing data to resolve")
+    return hops
+
+
+def act_not_fixed(
+    stage: Stage, real_ceiling_seconds: float, cooldown_seconds: float = COOLDOWN_SECONDS
+) -> dict[str, HopTime]:
+    """A dependency fails -> Critical -> the runbook reboots -> the alert stays open -> NOT FIXED, once, and the
+    circuit opens -> the dependency is fixed and fails again -> Critical -> suppressed: circuit open."""
+    assert stage.service is not None and stage.instance is not None
+    hops: dict[str, HopTime] = {}
+
+    def hop(name: str, condition: Callable[[], bool], what: str) -> None:
+        hops[name] = wait_for_hop(stage, condition, what, HOP_BUDGETS[name], real_ceiling_seconds)
+
+    stage.timeline.banner("Act 3: a dependency fails; a reboot does not cure it")
+    hop("status_checks_3", lambda: stage.instance.current == ("running", "ok"), "the instance's status checks")
+    # The Lambda's cooldown (15 min of twin time after act 2's start) would otherwise suppress act 3's alert.
+    minutes = cooldown_seconds / 60
+    stage.timeline.emit("service", f"normal traffic for {minutes:.0f} minutes of twin time (the cooldown)")
+    wait_virtual(stage, cooldown_seconds)
+    critical = delivered_again(stage.timeline, "Critical")
+    rebooted = notified_again(stage, action_taken="rebooted")
+    stage.service.degrade(survives_boots=True)
+    stage.timeline.emit("service", "degraded by a dependency that is down: a reboot will not help")
+    hop("critical_3", critical, "the monitor to fire Critical again")
+    hop("rebooted_3", rebooted, "the 'rebooted' notification of act 3")
+    hop("not_fixed", notified(stage, outcome="not_fixed"), "the NOT FIXED escalation")
+    resolved = delivered_again(stage.timeline, "ResolvedCritical")
+    stage.service.restore()
+    stage.timeline.emit("service", "the dependency is back: /api/data is fast again")
+    hop("resolved_3", resolved, "the alert to resolve after the dependency came back")
+    critical = delivered_again(stage.timeline, "Critical")
+    stage.service.degrade(survives_boots=True)
+    stage.timeline.emit("service", "the dependency fails again")
+    hop("critical_again", critical, "the monitor to fire Critical once more")
+    hop("suppressed", decided(stage.timeline, "suppressed", "circuit open"), "the Lambda to suppress it: circuit open")
+    stage.service.restore()
     return hops

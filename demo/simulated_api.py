@@ -4,6 +4,7 @@ Its health follows the instance's power history as the twin records it (see demo
 instance is not running or is rebooting (the service is down), fast lines when healthy, and slow /api/data calls
 while the demo has degraded it. A boot after the degradation (a reboot or a start) clears it, which is what
 remediation is for. Because the twin records the boot, the degradation ends however late this thread gets to look.
+A degradation from outside the instance (a dependency that is down) survives boots: only `restore` ends it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import requests
 from demo.power import PowerHistory
 from tools.access_log import access_line
 
+_FOREVER = 2**62  # a boot count no instance reaches
 OTHER_PATHS = ("/api/users", "/api/orders", "/health", "/static/app.js")
 
 
@@ -66,12 +68,18 @@ class SimulatedService:
         self._stop.set()
         self._thread.join(timeout=10)
 
-    def degrade(self) -> None:
-        """From now until the instance next boots, about a third of /api/data calls are slow."""
+    def degrade(self, survives_boots: bool = False) -> None:
+        """From now until the instance next boots (or, with `survives_boots`, until `restore`), about a third of
+        /api/data calls are slow."""
         boots = self._read_power().boots
         with self._lock:
-            self._degraded_through_boot = boots
+            self._degraded_through_boot = _FOREVER if survives_boots else boots
             self.state.degraded = True
+
+    def restore(self) -> None:
+        """The outside cause is fixed: /api/data is fast again."""
+        with self._lock:
+            self.state.degraded = False
 
     def _follow(self, power: PowerHistory) -> None:
         """End the degradation if the instance booted since it began, whenever this thread gets to look."""

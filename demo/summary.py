@@ -26,7 +26,8 @@ def print_summary(
         event.data["execution_id"]: event.data["status"] for event in timeline.of("runbook") if "status" in event.data
     }
     print("\n=== Summary ===")
-    print(f"result                 {'FAILED: ' + failure if failure else 'the whole chain worked, twice'}")
+    result = "the whole chain worked: fixed, started, and a fix that did not hold escalated once"
+    print(f"result                 {'FAILED: ' + failure if failure else result}")
     print(f"acts took              {real_seconds:.1f} s real")
     if hops:
         print(f"hops, twin time        {', '.join(f'{name} {hop.twin_seconds:.0f} s' for name, hop in hops.items())}")
@@ -49,10 +50,37 @@ def print_summary(
         counts[str(event.data.get("decision"))] = counts.get(str(event.data.get("decision")), 0) + 1
     print(f"lambda decisions       {', '.join(f'{k} x{v}' for k, v in counts.items()) or 'none'}")
     print(f"runbook executions     {', '.join(f'{k[:8]}… {v}' for k, v in executions.items()) or 'none'}")
+    for line in loop_lines(notifications, hops or {}):
+        print(line)
     print("notifications          " + ("none" if not notifications else ""))
     for item in notifications:
         message = item["message"]
+        target = message.get("instance_id") or ",".join(message.get("targets") or [])
         print(
             f"  - {message.get('outcome') or message.get('status', '?'):<9} {message.get('action_taken', '-'):<9} "
-            f"{message.get('instance_id', '')}  {item.get('subject')}"
+            f"{target}  {item.get('subject')}"
         )
+
+
+def loop_lines(notifications: list[dict[str, Any]], hops: dict[str, HopTime]) -> list[str]:
+    """What the closed loop verified: act 1's alert -> action -> resolution, split by hop, and act 3's NOT FIXED."""
+    lines = []
+    for item in notifications:
+        message = item["message"]
+        for fix in message.get("remediations_verified") or []:
+            lines.append(
+                f"verified               {fix['target']} by {str(fix['execution_id'])[:8]}…: alert "
+                f"{fix['alert_started_utc']} -> action {fix['acted_utc']} (+{fix['seconds_alert_to_action']} s) -> "
+                f"resolved {fix['resolved_utc']} (+{fix['seconds_action_to_resolution']} s), twin time"
+            )
+        if message.get("outcome") == "not_fixed":
+            lines.append(
+                f"not fixed              {message['targets'][0]} by {message['execution_id'][:8]}… at "
+                f"{message['acted_utc']}: alert still open, automatic remediation paused"
+            )
+    act_1 = [name for name in ("critical", "lambda_start", "rebooted", "resolved", "verified") if name in hops]
+    if act_1:
+        split = ", ".join(f"{name} +{hops[name].twin_seconds:.0f} s" for name in act_1)
+        total = sum(hops[name].twin_seconds for name in act_1)
+        lines.append(f"act 1, slow -> verified {split}; {total:.0f} s of twin time in all")
+    return lines

@@ -18,9 +18,9 @@ def fleet_brake(alert: Alert, settings: Settings) -> tuple[list[str], str] | Non
         named = frozenset(instance_id for instance_id in settings.target_instance_ids if instance_id in named)
     instances = sorted(named)
     if len(instances) > settings.fleet_max_concurrent:
-        return instances, f"{settings.fleet_max_concurrent} instances at once (remediation_fleet_max_concurrent)"
+        return instances, f"{settings.fleet_max_concurrent} instances at once (remediation_lambda_fleet_max_concurrent)"
     fleet_size = len(settings.target_instance_ids)
     share = settings.fleet_max_share_percent
     if settings.target_tag is None and len(instances) >= 2 and len(instances) * 100 > share * fleet_size:
-        return instances, f"{share}% of the {fleet_size} instances (remediation_fleet_max_share_percent)"
+        return instances, f"{share}% of the {fleet_size} instances (remediation_lambda_fleet_max_share_percent)"
     return None

@@ -54,7 +54,7 @@ def recovered_message(
     else:
         detail = f"Sumo Logic monitor '{name}' resolved ({alert.trigger_type}); no open remediation was verified by it."
     message = _message("recovered", detail, alert, targets, now)
-    message["verified"] = [fix.as_dict() for fix in verified]
+    message["remediations_verified"] = [fix.as_dict() for fix in verified]
     return _subject("Recovered", alert), message
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from demo.acts import HOP_BUDGETS, act_slow_calls, act_stopped_instance, notified, wait_for_hop
+from demo.acts import HOP_BUDGETS, act_not_fixed, act_slow_calls, act_stopped_instance, notified, wait_for_hop
 from demo.stage import Stage
 from demo.timeline import Timeline
 from demo.world import Twin
@@ -132,6 +132,19 @@ def test_slow_calls_reboot_once_despite_a_storm_and_a_stopped_instance_is_starte
         HOP_BUDGETS["recovered"],
         REAL_CEILING_SECONDS,
     )
+    # The recovered message verifies act 1's reboot by the symptom: it names the execution and the times.
+    recovered = next(
+        n["message"]
+        for n in the_stage.notifications.received
+        if n["message"].get("outcome") == "recovered" and n["message"].get("remediations_verified")
+    )
+    (fix,) = recovered["remediations_verified"]
+    assert fix["execution_id"] == act1_executions[0]["AutomationExecutionId"]
+    assert fix["alert_started_utc"] <= fix["acted_utc"] < fix["resolved_utc"]
+    assert fix["seconds_action_to_resolution"] > 0
+    # Verified, not NOT FIXED: the resolution came inside the window (resolved_utc is when the function received it,
+    # which on a busy machine may be later in twin time: ledger "Twin time is causal").
+    assert not any(n["message"].get("outcome") == "not_fixed" for n in the_stage.notifications.received)
     # The degradation ended because the twin recorded the runbook's reboot, not because a poller saw a dip.
     assert the_stage.service.state.cured_by is not None and the_stage.service.state.cured_by[0] == "reboot"
 
@@ -152,6 +165,19 @@ def test_slow_calls_reboot_once_despite_a_storm_and_a_stopped_instance_is_starte
     deliveries = [event.data.get("trigger_type") for event in timeline.of("sumo")]
     assert deliveries.count("Critical") == 1, deliveries
     assert "MissingData" in deliveries and "ResolvedMissingData" in deliveries
+
+    # Act 3: a reboot that does not cure the symptom is NOT FIXED, once, and the next alert starts nothing.
+    act_not_fixed(the_stage, REAL_CEILING_SECONDS, cooldown_seconds=COOLDOWN_SECONDS)
+    not_fixed = [n for n in the_stage.notifications.received if n["message"].get("outcome") == "not_fixed"]
+    assert len(not_fixed) == 1, the_stage.notifications.received
+    instance_id = the_stage.instance.instance_id
+    assert not_fixed[0]["subject"] == f"[remediation] NOT FIXED {instance_id}"
+    act3_executions = executions_of(the_stage)
+    assert len(act3_executions) == 3
+    assert not_fixed[0]["message"]["execution_id"] in {e["AutomationExecutionId"] for e in act3_executions}
+    assert not_fixed[0]["message"]["action_taken"].startswith("rebooted")
+    suppressed = [e.data for e in timeline.of("lambda") if e.data.get("reason") == "circuit open"]
+    assert suppressed and all(line.get("decision") == "suppressed" for line in suppressed)
 
 
 def test_teardown_removes_the_deployment(stage):

@@ -53,7 +53,7 @@ def test_a_resolution_inside_the_window_verifies_the_start_and_names_its_executi
     assert response["statusCode"] == 200
     (message,) = deployment.messages()
     assert message["outcome"] == "recovered"
-    (fix,) = message["verified"]
+    (fix,) = message["remediations_verified"]
     assert fix["execution_id"] == execution_id
     assert (fix["alert_started_utc"], fix["acted_utc"], fix["resolved_utc"]) == (
         "2027-01-15T08:00:00Z",
@@ -169,7 +169,8 @@ def test_relapses_past_the_limit_open_the_circuit_with_one_escalation(deployment
     messages = deployment.messages()
     outcomes = [message["outcome"] for message in messages]
     assert outcomes.count("circuit_open") == 1
-    assert [fix["relapses_in_a_row"] for message in messages for fix in message.get("verified", [])] == [0, 1, 2]
+    fixes = [fix for message in messages for fix in message.get("remediations_verified", [])]
+    assert [fix["relapses_in_a_row"] for fix in fixes] == [0, 1, 2]
     assert len(deployment.executions()) == 3
 
 

@@ -126,7 +126,7 @@ def test_a_flapping_day_makes_no_more_remediations_and_escalations_than_the_rule
     assert {
         "started": started,
         "not_fixed": outcomes["not_fixed"],
-        "verified": sum(len(message.get("verified", [])) for message in messages),
+        "verified": sum(len(message.get("remediations_verified", [])) for message in messages),
         "escalations": escalations,
     } == expected
     assert statuses["started"] == started
