@@ -112,6 +112,12 @@ def _ignore_missing(call: Callable[[], Any], *codes: str) -> Any:
         raise
 
 
+def _paged(service_client: Any, operation: str, key: str, **arguments: Any) -> list[Any]:
+    """Every item of a listing, through all its pages (botocore's paginator for the operation)."""
+    paginator = service_client.get_paginator(operation)
+    return [item for page in paginator.paginate(**arguments) for item in page.get(key, [])]
+
+
 def project_resources(client: Callable[[str], Any], project: str = PROJECT) -> dict[str, list[str]]:
     """Every resource of `project` still in the twin, by service (an empty list per service when clean)."""
     ec2 = client("ec2")
@@ -124,20 +130,25 @@ def project_resources(client: Callable[[str], Any], project: str = PROJECT) -> d
     )["Reservations"]
     instances = [instance["InstanceId"] for reservation in reservations for instance in reservation["Instances"]]
 
-    topics = [t["TopicArn"] for t in client("sns").list_topics()["Topics"] if project in t["TopicArn"]]
-    iam = client("iam")
-    roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(project)]
+    # Every listing is paged: the session twin holds every other test's documents, parameters, roles and topics
+    # too, and the project's may be on any page.
+    topics = [t["TopicArn"] for t in _paged(client("sns"), "list_topics", "Topics") if project in t["TopicArn"]]
+    roles = [r["RoleName"] for r in _paged(client("iam"), "list_roles", "Roles") if r["RoleName"].startswith(project)]
     documents = [
         d["Name"]
-        for d in client("ssm").list_documents(Filters=[{"Key": "Owner", "Values": ["Self"]}])["DocumentIdentifiers"]
+        for d in _paged(
+            client("ssm"), "list_documents", "DocumentIdentifiers", Filters=[{"Key": "Owner", "Values": ["Self"]}]
+        )
         if d["Name"].startswith(project)
     ]
     parameters = [
-        p["Name"] for p in client("ssm").describe_parameters()["Parameters"] if p["Name"].startswith(f"/{project}/")
+        p["Name"]
+        for p in _paged(client("ssm"), "describe_parameters", "Parameters")
+        if p["Name"].startswith(f"/{project}/")
     ]
     functions = [
         f["FunctionName"]
-        for f in client("lambda").list_functions()["Functions"]
+        for f in _paged(client("lambda"), "list_functions", "Functions")
         if f["FunctionName"].startswith(project)
     ]
     urls = [
@@ -149,11 +160,12 @@ def project_resources(client: Callable[[str], Any], project: str = PROJECT) -> d
     ]
     log_groups = [
         g["logGroupName"]
-        for g in client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{project}")["logGroups"]
+        for g in _paged(client("logs"), "describe_log_groups", "logGroups", logGroupNamePrefix=f"/aws/lambda/{project}")
     ]
-    tables = [name for name in client("dynamodb").list_tables()["TableNames"] if name.startswith(project)]
+    tables = [name for name in _paged(client("dynamodb"), "list_tables", "TableNames") if name.startswith(project)]
     schedule_groups = [
-        group["Name"] for group in client("scheduler").list_schedule_groups(NamePrefix=project)["ScheduleGroups"]
+        group["Name"]
+        for group in _paged(client("scheduler"), "list_schedule_groups", "ScheduleGroups", NamePrefix=project)
     ]
     return {
         "ec2_instances": instances,

@@ -50,8 +50,9 @@ def kms_statements(twin: RunningTwin) -> list[dict[str, Any]]:
 def iam_roles_removed_afterwards(twin: RunningTwin) -> Iterator[None]:
     yield
     iam = twin.client("iam")
+    existing = {role["RoleName"] for page in iam.get_paginator("list_roles").paginate() for role in page["Roles"]}
     for role in (f"{PROJECT}-automation", f"{PROJECT}-webhook", f"{PROJECT}-scheduler"):
-        if role not in {existing["RoleName"] for existing in iam.list_roles()["Roles"]}:
+        if role not in existing:
             continue
         for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
             iam.delete_role_policy(RoleName=role, PolicyName=name)
