@@ -8,12 +8,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .auth import is_authorized
@@ -31,7 +29,7 @@ from .notify import (
     relapse_message,
     start_failed_message,
 )
-from .parameters import ParameterReader
+from .parameters import ParameterReader, ParameterReadError
 from .payload import Alert, AlertKind, PayloadError, decode_body, kind_of, parse_alert, trigger_type_of
 from .request import RequestRejected, WebhookRequest, read_request
 from .responses import error_response, json_response
@@ -52,6 +50,9 @@ from .timer import (
     read_timer,
     retry_due_at,
 )
+
+if TYPE_CHECKING:  # an annotation only: the import costs the cold start and nothing reads it at run time
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()  # service name from POWERTOOLS_SERVICE_NAME
 
@@ -153,7 +154,7 @@ def _handle(event: Any, runtime: Runtime) -> dict[str, Any]:
         return error_response(rejected.status, rejected.error, **rejected.detail)
     try:
         secret = runtime.parameters.webhook_secret()
-    except GetParameterError:
+    except ParameterReadError:
         _log("failed", None, status=502, reason="webhook secret unreadable", level="error")
         return error_response(502, "upstream error")
     if not is_authorized(request.header("authorization"), secret):
@@ -200,7 +201,7 @@ def announce_recovery(alert: Alert, targets: list[Target], runtime: Runtime) -> 
         _log("verified", alert.alert_key, fix.execution_id, target=fix.target, **times)
     _log("recovered", alert.alert_key, message_id=message_id, verified=len(fixes))
     body = {"status": "recovered", "alert_id": alert.alert_key, "message_id": message_id}
-    return json_response(200, {**body, "verified": [fix.as_dict() for fix in fixes]})
+    return json_response(200, {**body, "remediations_verified": [fix.as_dict() for fix in fixes]})
 
 
 def _verify(alert: Alert, target: Target, runtime: Runtime, now: float) -> VerifiedFix | None:
@@ -226,7 +227,7 @@ def _verify(alert: Alert, target: Target, runtime: Runtime, now: float) -> Verif
 def remediate(alert: Alert, targets: list[Target], runtime: Runtime) -> dict[str, Any]:
     try:
         enabled = runtime.parameters.remediation_enabled()
-    except GetParameterError:
+    except ParameterReadError:
         _log("failed", alert.alert_key, status=502, reason="kill switch unreadable", level="error")
         return error_response(502, "upstream error", alert_id=alert.alert_key)
     if not enabled:

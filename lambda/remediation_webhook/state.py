@@ -25,7 +25,7 @@ one invocation per exhausted window publish the escalation; if publishing fails,
 
 Powertools' idempotency utility is not used: it runs one call once per key, whereas cooldown and the cap decide
 across different alerts for one target and count starts in a sliding window, and it writes twice per call (in
-progress, completed), which the two-calls-per-alert budget has no room for.
+progress, completed), which the three-calls-per-alert budget (claim, start, timer) has no room for.
 
 The closed loop (guard_model.py has its rules) adds, on the same item: ``verified_key``/``verified_at``/``relapses``
 (written by ``verify`` when the alert resolves), ``not_fixed_key`` (``expire``, when the verification window ends
