@@ -285,31 +285,27 @@ class DecisionStore:
         )
 
     def claim_fleet_escalation(self, alert_key: str, now: float) -> bool:
-        """True for the one delivery of a braked alert that escalates it."""
-        try:
-            self._dynamodb.put_item(
-                TableName=self._table,
-                Item={
-                    **_fleet_key(alert_key),
-                    "escalated_at": {"N": str(int(now))},
-                    "expires_at": {"N": str(self._expires_at(int(now)))},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        """True for the one delivery of a braked alert that escalates it (an UpdateItem, as every write here is: the
+        function's role needs no DeleteItem)."""
+        return self._transition_item(
+            _fleet_key(alert_key),
+            "attribute_not_exists(escalated_at)",
+            "SET escalated_at = :now, expires_at = :expires_at",
+            {":now": {"N": str(int(now))}, ":expires_at": {"N": str(self._expires_at(int(now)))}},
+        )
 
     def release_fleet_escalation(self, alert_key: str) -> None:
-        self._dynamodb.delete_item(TableName=self._table, Key=_fleet_key(alert_key))
+        """Undo the fleet escalation claim after its publish failed, so Sumo's next delivery escalates instead."""
+        self._transition_item(_fleet_key(alert_key), "attribute_exists(escalated_at)", "REMOVE escalated_at", None)
 
     def _transition(self, target_label: str, condition: str, update: str, values: dict[str, Any] | None) -> bool:
-        """One conditional UpdateItem: True if it applied, False if its condition did not hold."""
+        """One conditional UpdateItem on a target's item: True if it applied, False if its condition did not hold."""
+        return self._transition_item(_key(target_label), condition, update, values)
+
+    def _transition_item(self, key: dict[str, Any], condition: str, update: str, values: dict[str, Any] | None) -> bool:
         request: dict[str, Any] = {
             "TableName": self._table,
-            "Key": _key(target_label),
+            "Key": key,
             "ConditionExpression": condition,
             "UpdateExpression": update,
         }

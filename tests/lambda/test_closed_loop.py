@@ -226,3 +226,20 @@ def test_a_timer_event_of_the_wrong_shape_is_rejected_and_changes_nothing(deploy
     assert "remediation_timer." in reply["error"]
     assert "circuit_open_since" not in deployment.state(deployment.instance_ids[0])
     assert deployment.messages() == []
+
+
+def test_a_fleet_escalation_that_could_not_be_published_is_sent_by_the_next_delivery(make_deployment, aws):
+    deployment = make_deployment(instance_count=3, tag=("Service", "api"))
+    runtime = deployment.runtime()
+    rows = json.dumps([{"instanceid": instance_id} for instance_id in deployment.instance_ids])
+    aws.control.add_fault(service="sns", operation="Publish", error_code="InternalError", http_status=500, times=4)
+    try:
+        failed = handle_event(alert_event(ResultsJson=rows), runtime)
+    finally:
+        aws.control.clear_faults()
+    again = handle_event(alert_event(ResultsJson=rows), runtime)
+
+    assert failed["statusCode"] == 502
+    assert response_body(again)["reason"] == "fleet brake"
+    assert [message["outcome"] for message in deployment.messages()] == ["fleet_wide"]
+    assert deployment.executions() == []
